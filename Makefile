@@ -1,0 +1,58 @@
+# demine developer tasks. Everything runs from the project venv (.venv/bin/...).
+
+PY ?= python3
+PYTEST_ARGS ?= -q
+DEMO_ARGS ?=
+BENCH_ARGS ?=
+
+STAMP := .venv/.installed
+
+.PHONY: help venv demo test test-gpkg lint bench postgis-start postgis-stop clean
+
+help:
+	@echo "make venv           create .venv and install -e .[test,bench]"
+	@echo "make demo           build demo.gpkg and serve it (DEMO_ARGS=...)"
+	@echo "make test           ruff + pytest on GeoPackage and PostGIS (PYTEST_ARGS=...)"
+	@echo "make test-gpkg      pytest without PostGIS"
+	@echo "make lint           ruff check"
+	@echo "make bench          run benchmarks (BENCH_ARGS=...)"
+	@echo "make postgis-start  start the throwaway PostGIS cluster (scripts/postgis.sh)"
+	@echo "make postgis-stop   stop it"
+	@echo "make clean          remove .venv, build artefacts, demo.gpkg*"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x .venv/bin/python || $(PY) -m venv .venv
+	.venv/bin/python -m pip install --upgrade pip
+	.venv/bin/python -m pip install -e '.[test,bench]'
+	touch $@
+
+demo: venv
+	.venv/bin/demine demo $(DEMO_ARGS)
+
+test: venv
+	scripts/postgis.sh start
+	.venv/bin/ruff check src tests benchmarks
+	DEMINE_TEST_DATABASE_URL="$$(scripts/postgis.sh url)" && export DEMINE_TEST_DATABASE_URL && \
+	  .venv/bin/pytest $(PYTEST_ARGS)
+
+test-gpkg: venv
+	env -u DEMINE_TEST_DATABASE_URL .venv/bin/pytest $(PYTEST_ARGS)
+
+lint: venv
+	.venv/bin/ruff check src tests benchmarks
+
+bench: venv
+	.venv/bin/python -m benchmarks $(BENCH_ARGS)
+
+postgis-start:
+	scripts/postgis.sh start
+
+postgis-stop:
+	scripts/postgis.sh stop
+
+clean:
+	rm -rf .venv build dist *.egg-info src/*.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -f demo.gpkg demo.gpkg-wal demo.gpkg-shm demo.gpkg-journal
+	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +

@@ -1,0 +1,3 @@
+"""demine: open mine action information management."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+"""Run the demine CLI as ``python -m demine``."""
+
+from demine.cli.app import main
+
+main()

@@ -1,0 +1,1 @@
+"""Pure domain: IMAS vocabulary, land-release arithmetic, rules and errors."""

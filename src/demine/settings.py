@@ -1,0 +1,45 @@
+"""Settings: one typed object, read from DEMINE_* variables once at start and passed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def sqlite_url(path: str | Path) -> str:
+    """The database URL of a GeoPackage file."""
+    return f"sqlite:///{Path(path).expanduser().resolve()}"
+
+
+class Settings(BaseSettings):
+    """Everything demine can be configured with."""
+
+    model_config = SettingsConfigDict(env_prefix="DEMINE_", extra="ignore")
+
+    database_url: str = Field(default_factory=lambda: sqlite_url("demine.gpkg"))
+    busy_timeout_ms: int = Field(default=15_000, ge=0)
+    max_vertices: int = Field(default=200_000, gt=3, description="per geometry, on import/write")
+    max_import_bytes: int = Field(default=2_000_000_000, gt=0)
+    release_tolerance_m2: float = Field(default=1.0, ge=0)
+    release_tolerance_ratio: float = Field(default=0.001, ge=0, lt=0.5)
+    closure_tolerance_m2: float = Field(default=1.0, ge=0)
+    extent_margin_deg: float = Field(default=0.5, ge=0)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, gt=0, lt=65536)
+    workers: int = Field(default=1, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_backend(cls, url: str) -> str:
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        if not url.startswith(("sqlite:///", "postgresql+psycopg://")):
+            raise ValueError("database_url must be sqlite:///FILE.gpkg or postgresql://…")
+        return url
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the store is the embedded GeoPackage."""
+        return self.database_url.startswith("sqlite")

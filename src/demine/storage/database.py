@@ -1,0 +1,73 @@
+"""The engine and the unit of work: one transaction per service call."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine, inspect
+from sqlalchemy.engine import Connection, Engine
+
+from demine.domain.errors import StorageError
+from demine.settings import Settings
+from demine.storage import dialect
+
+
+class UnitOfWork:
+    """A connection inside one transaction, with the time the transaction started."""
+
+    def __init__(self, conn: Connection, settings: Settings):
+        self.conn = conn
+        self.settings = settings
+        self.now = datetime.now(UTC)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether this is the embedded GeoPackage store."""
+        return dialect.is_sqlite(self.conn)
+
+
+class Database:
+    """A demine store: the GeoPackage file or a PostGIS database."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        url = settings.database_url
+        kwargs = {"future": True}
+        if url.startswith("postgresql"):
+            kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=10)
+        self.engine: Engine = create_engine(url, **kwargs)
+        dialect.configure(self.engine, busy_timeout_ms=settings.busy_timeout_ms)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether this is the embedded GeoPackage store."""
+        return dialect.is_sqlite(self.engine)
+
+    @property
+    def path(self) -> Path | None:
+        """The GeoPackage file, for the embedded store."""
+        return Path(self.engine.url.database) if self.is_sqlite else None
+
+    @contextmanager
+    def transaction(self, *, write: bool = True):
+        """One unit of work: commits on success, rolls back on any exception."""
+        options = dialect.write_options(self.engine) if write else {}
+        with self.engine.connect().execution_options(**options) as conn, conn.begin():
+            yield UnitOfWork(conn, self.settings)
+
+    def read(self):
+        """A read-only unit of work."""
+        return self.transaction(write=False)
+
+    def require_schema(self) -> None:
+        """Fail clearly when the store has not been initialised by demine."""
+        if self.is_sqlite and not self.path.exists():
+            raise StorageError(f"{self.path} does not exist: run `demine init` or `demine demo`")
+        if not inspect(self.engine).has_table("hazards"):
+            raise StorageError("not a demine database (no hazards table): run `demine init`")
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
