@@ -6,6 +6,8 @@ DEMO_ARGS ?=
 BENCH_ARGS ?=
 
 STAMP := .venv/.installed
+# via bash so a lost executable bit does not matter
+POSTGIS := bash scripts/postgis.sh
 
 .PHONY: help venv demo test test-gpkg lint bench postgis-start postgis-stop clean
 
@@ -32,9 +34,9 @@ demo: venv
 	.venv/bin/demine demo $(DEMO_ARGS)
 
 test: venv
-	scripts/postgis.sh start
+	$(POSTGIS) start
 	.venv/bin/ruff check src tests benchmarks
-	DEMINE_TEST_DATABASE_URL="$$(scripts/postgis.sh url)" && export DEMINE_TEST_DATABASE_URL && \
+	DEMINE_TEST_DATABASE_URL="$$($(POSTGIS) url)" && export DEMINE_TEST_DATABASE_URL && \
 	  .venv/bin/pytest $(PYTEST_ARGS)
 
 test-gpkg: venv
@@ -47,10 +49,10 @@ bench: venv
 	.venv/bin/python -m benchmarks $(BENCH_ARGS)
 
 postgis-start:
-	scripts/postgis.sh start
+	$(POSTGIS) start
 
 postgis-stop:
-	scripts/postgis.sh stop
+	$(POSTGIS) stop
 
 clean:
 	rm -rf .venv build dist *.egg-info src/*.egg-info .pytest_cache .ruff_cache .hypothesis

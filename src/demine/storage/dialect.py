@@ -58,3 +58,20 @@ def lock_audit_chain(conn) -> None:
     """Serialise appenders of the audit hash chain (SQLite writers are already serial)."""
     if not is_sqlite(conn):
         conn.execute(select(func.pg_advisory_xact_lock(0x6D696E65)))
+
+
+def period(conn, column, by: str):
+    """The year ("2025") or month ("2025-03") of a date column, as text."""
+    if is_sqlite(conn):
+        return func.substr(column, 1, 4 if by == "year" else 7)
+    return func.to_char(column, "YYYY" if by == "year" else "YYYY-MM")
+
+
+def sync_id_sequence(conn, table_name: str) -> None:
+    """After inserting explicit ids, move PostgreSQL's id sequence past them."""
+    if is_sqlite(conn):
+        return
+    conn.exec_driver_sql(
+        f"SELECT setval(pg_get_serial_sequence('{table_name}', 'id'), "
+        f"GREATEST((SELECT max(id) FROM {table_name}), 1))"
+    )

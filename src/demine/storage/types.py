@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import DateTime, LargeBinary, String
+from sqlalchemy import DateTime, Float, LargeBinary, String
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.types import TypeDecorator, UserDefinedType
 
 from demine.storage import gpkg
@@ -108,3 +109,15 @@ class _SqliteDatetime(UserDefinedType):
 
     def get_col_spec(self, **kw) -> str:
         return "DATETIME"
+
+
+# GeoPackage names its column types (OGC 12-128r19, table 1): TEXT(n) not VARCHAR(n), and
+# FLOAT is 4 bytes there, so an 8-byte float is REAL. GDAL ignores columns of other types.
+@compiles(String, "sqlite")
+def _gpkg_text(type_, compiler, **kw) -> str:
+    return f"TEXT({type_.length})" if type_.length else "TEXT"
+
+
+@compiles(Float, "sqlite")
+def _gpkg_real(type_, compiler, **kw) -> str:
+    return "REAL"

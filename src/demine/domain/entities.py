@@ -1,0 +1,237 @@
+"""What each kind of record holds: fields, types, vocabularies, references, geometry.
+
+One description per entity drives validation (services), parsing of imported values
+(formats), and later the API schemas, so a rule is written once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from demine.domain import vocab
+
+
+@dataclass(frozen=True)
+class Field:
+    """One attribute of a record."""
+
+    name: str
+    kind: str  # text | int | float | date | bool | code | codes | ref
+    required: bool = False
+    vocabulary: type[StrEnum] | None = None
+    ref: str | None = None  # entity referenced, for kind "ref"; imports may give its code
+    minimum: float | None = None
+    maximum: float | None = None
+    sensitive: bool = False
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A kind of record and the layer that holds it."""
+
+    name: str
+    label: str
+    code_prefix: str
+    fields: tuple[Field, ...]
+    geometry: tuple[str, ...] = ()
+    geometry_required: bool = True
+    versioned: bool = True
+    ledger: bool = False
+    defaults: dict = field(default_factory=dict)
+
+    def field(self, name: str) -> Field | None:
+        """The field called ``name``."""
+        return next((f for f in self.fields if f.name == name), None)
+
+    @property
+    def ref_fields(self) -> tuple[Field, ...]:
+        """Fields that reference another record."""
+        return tuple(f for f in self.fields if f.kind == "ref")
+
+
+def _code(name, vocabulary, required=True) -> Field:
+    return Field(name, "code", required, vocabulary)
+
+
+def _codes(name, vocabulary) -> Field:
+    return Field(name, "codes", False, vocabulary)
+
+
+def _ref(name, entity, required=False) -> Field:
+    return Field(name, "ref", required, ref=entity)
+
+
+_COMMON = (
+    _ref("organisation_id", "organisations", required=True),
+    _code("sensitivity", vocab.Sensitivity, required=False),
+    _code("review_status", vocab.ReviewStatus, required=False),
+)
+
+ENTITIES: dict[str, Entity] = {}
+
+
+def _register(entity: Entity) -> Entity:
+    ENTITIES[entity.name] = entity
+    return entity
+
+
+HAZARDS = _register(
+    Entity(
+        "hazards",
+        "hazard",
+        "HZ",
+        (
+            Field("name", "text"),
+            _code("hazard_type", vocab.HazardType),
+            _code("status", vocab.HazardStatus, required=False),
+            _ref("admin_area_id", "admin_areas"),
+            Field("evidence_direct", "text"),
+            Field("evidence_indirect", "text"),
+            _codes("evidence_categories", vocab.EvidenceCategory),
+            _codes("contamination", vocab.EOCategory),
+            _codes("blockages", vocab.Blockage),
+            Field("reported_on", "date", required=True),
+            Field("closed_on", "date"),
+            Field("closure_reason", "text"),
+            *_COMMON,
+        ),
+        geometry=("Polygon", "MultiPolygon"),
+        ledger=True,
+    )
+)
+
+ACTIVITIES = _register(
+    Entity(
+        "activities",
+        "activity",
+        "AC",
+        (
+            _ref("hazard_id", "hazards", required=True),
+            _code("kind", vocab.ActivityKind),
+            _code("status", vocab.ActivityStatus, required=False),
+            _ref("team_id", "teams"),
+            _code("method", vocab.TeamMethod, required=False),
+            Field("start_date", "date"),
+            Field("end_date", "date"),
+            Field("depth_cm", "int", minimum=0, maximum=1000),
+            *_COMMON,
+        ),
+        geometry=("Polygon", "MultiPolygon"),
+    )
+)
+
+EO_FINDS = _register(
+    Entity(
+        "eo_finds",
+        "EO find",
+        "EO",
+        (
+            _ref("activity_id", "activities"),
+            _ref("hazard_id", "hazards"),
+            _code("category", vocab.EOCategory),
+            _ref("model_code", "eo_models"),
+            Field("quantity", "int", minimum=1, maximum=100_000),
+            Field("depth_cm", "int", minimum=0, maximum=1000),
+            _code("fuze_state", vocab.FuzeState, required=False),
+            _code("disposal", vocab.Disposal, required=False),
+            Field("found_on", "date", required=True),
+            *_COMMON,
+        ),
+        geometry=("Point",),
+    )
+)
+
+ACCIDENTS = _register(
+    Entity(
+        "accidents",
+        "accident",
+        "ACC",
+        (
+            _code("kind", vocab.AccidentKind),
+            Field("occurred_on", "date", required=True),
+            _ref("hazard_id", "hazards"),
+            _ref("activity_id", "activities"),
+            _ref("admin_area_id", "admin_areas"),
+            _code("eo_category", vocab.EOCategory, required=False),
+            _ref("model_code", "eo_models"),
+            Field("description", "text"),
+            *_COMMON,
+        ),
+        geometry=("Point",),
+    )
+)
+
+CASUALTIES = _register(
+    Entity(
+        "casualties",
+        "casualty",
+        "CAS",
+        (
+            _ref("accident_id", "accidents", required=True),
+            _code("outcome", vocab.CasualtyOutcome),
+            _code("sex", vocab.Sex, required=False),
+            _code("age_band", vocab.AgeBand, required=False),
+            _code("role", vocab.CasualtyRole),
+            Field("activity_at_time", "text"),
+            Field("full_name", "text", sensitive=True),
+            Field("contact", "text", sensitive=True),
+            Field("exact_age", "int", minimum=0, maximum=120, sensitive=True),
+            Field("address", "text", sensitive=True),
+            *_COMMON,
+        ),
+    )
+)
+
+EORE_SESSIONS = _register(
+    Entity(
+        "eore_sessions",
+        "EORE session",
+        "RE",
+        (
+            Field("held_on", "date", required=True),
+            _ref("admin_area_id", "admin_areas"),
+            _code("audience", vocab.EoreAudience),
+            Field("beneficiaries", "int", minimum=0, maximum=1_000_000),
+            *_COMMON,
+        ),
+        geometry=("Point",),
+    )
+)
+
+QA_INSPECTIONS = _register(
+    Entity(
+        "qa_inspections",
+        "QA inspection",
+        "QA",
+        (
+            _ref("activity_id", "activities", required=True),
+            _code("kind", vocab.InspectionKind),
+            Field("inspected_on", "date", required=True),
+            _code("result", vocab.InspectionResult),
+            Field("area_sampled_m2", "float", minimum=0),
+            Field("notes", "text"),
+            *_COMMON,
+        ),
+    )
+)
+
+# Reference tables: referenced by code on import ("organisation": "NMAA").
+REFERENCE_CODE_COLUMN = {
+    "organisations": "code",
+    "admin_areas": "code",
+    "teams": "code",
+    "hazards": "code",
+    "activities": "code",
+    "accidents": "code",
+    "eo_models": "code",
+}
+
+
+def entity(name: str) -> Entity:
+    """The entity called ``name`` (a layer name such as "hazards")."""
+    try:
+        return ENTITIES[name]
+    except KeyError:
+        known = ", ".join(ENTITIES)
+        raise KeyError(f"unknown layer {name!r} (known: {known})") from None

@@ -1,0 +1,114 @@
+"""The audit log: one entry per write, each chained to the previous one by its hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from typing import Any
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import insert, select
+
+from demine.domain.actors import Actor
+from demine.storage import dialect
+from demine.storage.database import UnitOfWork
+from demine.storage.tables import audit_log
+
+GENESIS = "0" * 64
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, BaseGeometry):
+        return shapely.to_wkb(value, hex=True, byte_order=1, flavor="iso")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return round(value, 6)
+    return value
+
+
+def canonical(data: dict[str, Any]) -> str:
+    """Stable JSON of a record: sorted keys, geometry as WKB hex, dates ISO."""
+    return json.dumps(
+        {k: _jsonable(v) for k, v in data.items()}, sort_keys=True, separators=(",", ":")
+    )
+
+
+def content_hash(data: dict[str, Any] | None) -> str | None:
+    """SHA-256 of a record's canonical content."""
+    if data is None:
+        return None
+    return hashlib.sha256(canonical(data).encode()).hexdigest()
+
+
+def entry_hash(entry: dict[str, Any]) -> str:
+    """SHA-256 over an audit entry's fields and the previous entry's hash."""
+    fields = {k: entry.get(k) for k in _CHAINED}
+    return hashlib.sha256(canonical(fields).encode()).hexdigest()
+
+
+_CHAINED = (
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "table_name",
+    "record_id",
+    "record_code",
+    "before_hash",
+    "after_hash",
+    "detail",
+    "prev_hash",
+)
+
+
+def append(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    action: str,
+    table: str | None = None,
+    record_id: int | None = None,
+    code: str | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    detail: str | None = None,
+) -> str:
+    """Append one entry to the chain inside the caller's transaction; returns its hash."""
+    dialect.lock_audit_chain(uow.conn)
+    last = uow.conn.execute(
+        select(audit_log.c.seq, audit_log.c.entry_hash).order_by(audit_log.c.seq.desc()).limit(1)
+    ).first()
+    entry = {
+        "seq": (last.seq + 1) if last else 1,
+        "at": uow.now,
+        "actor": actor.name,
+        "action": action,
+        "table_name": table,
+        "record_id": record_id,
+        "record_code": code,
+        "before_hash": content_hash(before),
+        "after_hash": content_hash(after),
+        "detail": detail,
+        "prev_hash": last.entry_hash if last else GENESIS,
+    }
+    entry["entry_hash"] = entry_hash(entry)
+    uow.conn.execute(insert(audit_log).values(**entry))
+    return entry["entry_hash"]
+
+
+def verify(uow: UnitOfWork) -> tuple[int, int | None, str | None]:
+    """Recompute the chain: (entries checked, first broken seq or None, why)."""
+    prev = GENESIS
+    count = 0
+    for row in uow.conn.execute(select(audit_log).order_by(audit_log.c.seq)).mappings():
+        count += 1
+        entry = dict(row)
+        if entry["prev_hash"] != prev:
+            return count, entry["seq"], "previous-hash link does not match"
+        if entry_hash(entry) != entry["entry_hash"]:
+            return count, entry["seq"], "entry content does not match its hash"
+        prev = entry["entry_hash"]
+    return count, None, None

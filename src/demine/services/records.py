@@ -1,0 +1,225 @@
+"""Create, update and delete any record: validate, resolve, version, audit — one call, one write.
+
+Entity-specific rules (the hazard ledger, releases of activities) plug in as hooks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+
+from demine.domain.actors import Actor
+from demine.domain.entities import Entity, entity
+from demine.domain.errors import Conflict, Invalid, NotFound, PreconditionFailed, Problem
+from demine.domain.geometry_rules import as_multipolygon, check_geometry
+from demine.domain.validation import coerce_record
+from demine.services import audit, history
+from demine.services.references import Resolver
+from demine.storage import dialect
+from demine.storage.database import UnitOfWork
+from demine.storage.tables import table
+
+
+@dataclass
+class Change:
+    """One write in progress: what the hooks see and may add to."""
+
+    uow: UnitOfWork
+    actor: Actor
+    entity: Entity
+    record: str
+    resolver: Resolver
+    raw: dict[str, Any]
+    values: dict[str, Any]
+    old: dict[str, Any] | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class Hooks:
+    """Entity-specific rules; the default does nothing."""
+
+    def before_write(self, change: Change) -> list[Problem]:
+        """Derive and check values before insert or update."""
+        return []
+
+    def after_write(self, change: Change, row: dict[str, Any]) -> None:
+        """Follow-up writes (ledger) once the row is stored."""
+
+    def before_delete(self, change: Change) -> None:
+        """Refuse or undo what depends on the record."""
+
+
+HOOKS: dict[str, Hooks] = {}
+
+
+def label(ent: Entity, raw: dict[str, Any], fallback: str = "new") -> str:
+    """How problems name a record: "hazard HZ-000012" or "hazard (new)"."""
+    code = raw.get("code") or raw.get("id")
+    return f"{ent.label} {code}" if code else f"{ent.label} ({fallback})"
+
+
+def create_record(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    layer: str,
+    data: dict[str, Any],
+    resolver: Resolver | None = None,
+) -> dict[str, Any]:
+    """Validate and store one new record with its audit entry; returns the stored row."""
+    ent = entity(layer)
+    resolver = resolver or Resolver(uow)
+    change = _prepare(uow, actor, ent, data, resolver, old=None)
+    t = table(layer)
+    values = change.values
+    values["code"] = _code_for(uow, ent, data.get("code"), change.record)
+    explicit_id = _free_id(uow, ent, data.get("id"), change.record)
+    if explicit_id is not None:
+        values["id"] = explicit_id
+    values.update(version=1, recorded_at=uow.now, recorded_by=actor.name)
+    for key, default in (("sensitivity", "shared"), ("review_status", "approved")):
+        values[key] = values.get(key) or default
+    record_id = uow.conn.execute(insert(t).values(**values).returning(t.c.id)).scalar_one()
+    if explicit_id is not None:
+        dialect.sync_id_sequence(uow.conn, layer)
+    row = _row(uow, layer, record_id)
+    _hooks(layer).after_write(change, row)
+    row = _row(uow, layer, record_id)
+    resolver.remember(layer, row["code"], record_id)
+    audit.append(uow, actor=actor, action=f"{layer}.create", table=layer, record_id=record_id,
+                 code=row["code"], after=row, detail=_detail(change))
+    return row
+
+
+def update_record(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    layer: str,
+    record_id: int,
+    changes: dict[str, Any],
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    """Apply changes to one record, keeping the old version in history."""
+    ent = entity(layer)
+    old = _row(uow, layer, record_id)
+    if expected_version is not None and old["version"] != expected_version:
+        raise PreconditionFailed(
+            f"{ent.label} {old['code']} is at version {old['version']}, not {expected_version}"
+        )
+    merged = {**_raw_of(ent, old), **changes}
+    change = _prepare(uow, actor, ent, merged, Resolver(uow), old=old)
+    history.archive(uow, layer, old, actor=actor)
+    values = {**change.values, "version": old["version"] + 1, "recorded_at": uow.now,
+              "recorded_by": actor.name}
+    t = table(layer)
+    result = uow.conn.execute(
+        update(t).where(t.c.id == record_id, t.c.version == old["version"]).values(**values)
+    )
+    if result.rowcount != 1:
+        raise PreconditionFailed(f"{ent.label} {old['code']} changed meanwhile; reload it")
+    row = _row(uow, layer, record_id)
+    _hooks(layer).after_write(change, row)
+    row = _row(uow, layer, record_id)
+    audit.append(uow, actor=actor, action=f"{layer}.update", table=layer, record_id=record_id,
+                 code=row["code"], before=old, after=row, detail=_detail(change))
+    return row
+
+
+def delete_record(
+    uow: UnitOfWork, *, actor: Actor, layer: str, record_id: int,
+    expected_version: int | None = None,
+) -> None:
+    """Delete one record; its last version stays in history."""
+    ent = entity(layer)
+    old = _row(uow, layer, record_id)
+    if expected_version is not None and old["version"] != expected_version:
+        raise PreconditionFailed(f"{ent.label} {old['code']} is at version {old['version']}")
+    change = Change(uow, actor, ent, label(ent, old), Resolver(uow), {}, {}, old=old)
+    _hooks(layer).before_delete(change)
+    history.archive(uow, layer, old, actor=actor)
+    t = table(layer)
+    try:
+        uow.conn.execute(delete(t).where(t.c.id == record_id))
+    except Exception as exc:  # integrity: something still references it
+        if "FOREIGN KEY" in str(exc).upper() or "foreign key" in str(exc):
+            raise Conflict(f"{change.record} is still referenced by other records") from None
+        raise
+    audit.append(uow, actor=actor, action=f"{layer}.delete", table=layer, record_id=record_id,
+                 code=old["code"], before=old, detail=_detail(change))
+
+
+def get_record(uow: UnitOfWork, *, layer: str, record_id: int) -> dict[str, Any]:
+    """One stored row."""
+    return _row(uow, layer, record_id)
+
+
+def _prepare(uow, actor, ent, data, resolver, old) -> Change:
+    record = label(ent, data)
+    values, problems = coerce_record(ent, data, record=record)
+    geom = data.get("geometry", data.get("geom"))
+    if ent.geometry:
+        problems += check_geometry(
+            geom, record=record, expected=ent.geometry,
+            max_vertices=uow.settings.max_vertices, extent=resolver.extent(),
+        )
+        if not problems:
+            values["geom"] = as_multipolygon(geom) if "Polygon" in ent.geometry else geom
+    problems += resolver.resolve(ent, values, record=record)
+    change = Change(uow, actor, ent, record, resolver, data, values, old=old)
+    if not problems:
+        problems += _hooks(ent.name).before_write(change)
+    if problems:
+        raise Invalid(problems)
+    return change
+
+
+def _raw_of(ent: Entity, row: dict[str, Any]) -> dict[str, Any]:
+    raw = {f.name: row.get(f.name) for f in ent.fields}
+    raw.update(code=row["code"], geometry=row.get("geom"))
+    return raw
+
+
+def _code_for(uow, ent: Entity, code: str | None, record: str) -> str:
+    t = table(ent.name)
+    if code:
+        code = str(code).strip()
+        if uow.conn.execute(select(t.c.id).where(t.c.code == code)).first():
+            raise Conflict(f"{record}: code: {code} already exists")
+        return code
+    n = (uow.conn.execute(select(func.max(t.c.id))).scalar() or 0) + 1
+    while True:
+        candidate = f"{ent.code_prefix}-{n:06d}"
+        if not uow.conn.execute(select(t.c.id).where(t.c.code == candidate)).first():
+            return candidate
+        n += 1
+
+
+def _free_id(uow, ent: Entity, record_id, record: str) -> int | None:
+    if record_id is None:
+        return None
+    try:
+        record_id = int(record_id)
+    except (TypeError, ValueError):
+        raise Invalid(Problem(record, "id", f"expected a whole number, got {record_id!r}")) from None
+    t = table(ent.name)
+    taken = uow.conn.execute(select(t.c.id).where(t.c.id == record_id)).first()
+    return None if taken else record_id
+
+
+def _row(uow, layer: str, record_id: int) -> dict[str, Any]:
+    t = table(layer)
+    row = uow.conn.execute(select(t).where(t.c.id == record_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"{entity(layer).label} {record_id} not found")
+    return dict(row)
+
+
+def _hooks(layer: str) -> Hooks:
+    return HOOKS.get(layer, Hooks())
+
+
+def _detail(change: Change) -> str | None:
+    return audit.canonical(change.detail) if change.detail else None
