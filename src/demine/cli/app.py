@@ -1,0 +1,23 @@
+"""The `demine` command: one Typer app, a module per group of commands."""
+
+from __future__ import annotations
+
+import typer
+
+from demine.cli import data, quality, server
+
+app = typer.Typer(
+    name="demine",
+    help="Mine action information management: hazards, land release, EO finds.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+server.register(app)
+data.register(app)
+quality.register(app)
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()

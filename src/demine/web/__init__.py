@@ -1,0 +1,1 @@
+"""HTTP adapters: the web app, API, OGC API and tiles."""

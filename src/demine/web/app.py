@@ -1,0 +1,32 @@
+"""The FastAPI application, made from settings (no import-time database)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from demine import __version__
+from demine.services.health import health
+from demine.settings import Settings
+from demine.storage.database import Database
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The application serving one store."""
+    database = Database(settings)
+    app = FastAPI(
+        title="demine",
+        version=__version__,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.database = database
+
+    @app.get("/healthz", tags=["meta"])
+    def healthz() -> JSONResponse:
+        """Liveness and database reachability."""
+        report = health(database)
+        return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
+
+    return app
