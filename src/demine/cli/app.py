@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from demine.cli import data, quality, server
+from demine.cli import data, demo, quality, server
 
 app = typer.Typer(
     name="demine",
@@ -14,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 server.register(app)
+demo.register(app)
 data.register(app)
 quality.register(app)
 

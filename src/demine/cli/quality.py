@@ -49,7 +49,7 @@ def stats(
         return
     rows = result.get("groups", []) + [{"group": "total", **result}]
     table = Table(title=f"Land release (m²){' as of ' + as_of if as_of else ''}")
-    for column in ("group", *stats_service.LEDGER, "EO destroyed"):
+    for column in ("group", *(c.removesuffix("_m2") for c in stats_service.LEDGER), "EO"):
         table.add_column(column, justify="left" if column == "group" else "right")
     for row in rows:
         figures = [f"{row[c]:,.0f}" for c in stats_service.LEDGER]

@@ -37,6 +37,7 @@ class Entity:
     geometry: tuple[str, ...] = ()
     geometry_required: bool = True
     versioned: bool = True
+    located: bool = True  # checked against the gazetteer's extent
     ledger: bool = False
     defaults: dict = field(default_factory=dict)
 
@@ -216,6 +217,126 @@ QA_INSPECTIONS = _register(
     )
 )
 
+ORGANISATIONS = _register(
+    Entity(
+        "organisations",
+        "organisation",
+        "ORG",
+        (
+            Field("name", "text", required=True),
+            _code("kind", vocab.OrganisationKind),
+            Field("country", "text"),
+        ),
+        versioned=False,
+    )
+)
+
+ADMIN_AREAS = _register(
+    Entity(
+        "admin_areas",
+        "admin area",
+        "ADM",
+        (
+            Field("name", "text", required=True),
+            Field("level", "int", required=True, minimum=0, maximum=3),
+            _ref("parent_id", "admin_areas"),
+        ),
+        geometry=("Polygon", "MultiPolygon"),
+        versioned=False,
+        located=False,
+    )
+)
+
+PLACES = _register(
+    Entity(
+        "places",
+        "place",
+        "PL",
+        (
+            Field("name", "text", required=True),
+            Field("kind", "text", required=True),
+            Field("population", "int", minimum=0),
+            _ref("admin_area_id", "admin_areas"),
+        ),
+        geometry=("Point",),
+        versioned=False,
+    )
+)
+
+TERRAIN_LINES = _register(
+    Entity(
+        "terrain_lines",
+        "terrain line",
+        "TL",
+        (Field("name", "text"), Field("kind", "text", required=True)),
+        geometry=("LineString",),
+        versioned=False,
+    )
+)
+
+TEAMS = _register(
+    Entity(
+        "teams",
+        "team",
+        "TM",
+        (
+            Field("name", "text", required=True),
+            _ref("organisation_id", "organisations", required=True),
+            _code("method", vocab.TeamMethod),
+            Field("size", "int", minimum=1, maximum=500),
+            _ref("base_place_id", "places"),
+        ),
+        versioned=False,
+    )
+)
+
+EO_MODELS = _register(
+    Entity(
+        "eo_models",
+        "EO model",
+        "EOM",
+        (
+            _code("category", vocab.EOCategory),
+            Field("origin", "text"),
+            Field("description", "text"),
+        ),
+        versioned=False,
+    )
+)
+
+EORE_BENEFICIARIES = _register(
+    Entity(
+        "eore_beneficiaries",
+        "EORE beneficiary count",
+        "REB",
+        (
+            _ref("session_id", "eore_sessions", required=True),
+            _code("sex", vocab.Sex),
+            _code("age_band", vocab.AgeBand),
+            Field("disability", "bool", required=True),
+            Field("count", "int", required=True, minimum=0, maximum=1_000_000),
+        ),
+        versioned=False,
+    )
+)
+
+NON_CONFORMITIES = _register(
+    Entity(
+        "non_conformities",
+        "non-conformity",
+        "NC",
+        (
+            _ref("inspection_id", "qa_inspections", required=True),
+            Field("category", "text", required=True),
+            _code("severity", vocab.Severity),
+            Field("description", "text"),
+            Field("corrective_action", "text"),
+            Field("closed_on", "date"),
+        ),
+        versioned=False,
+    )
+)
+
 # Reference tables: referenced by code on import ("organisation": "NMAA").
 REFERENCE_CODE_COLUMN = {
     "organisations": "code",
@@ -225,6 +346,9 @@ REFERENCE_CODE_COLUMN = {
     "activities": "code",
     "accidents": "code",
     "eo_models": "code",
+    "places": "code",
+    "eore_sessions": "code",
+    "qa_inspections": "code",
 }
 
 

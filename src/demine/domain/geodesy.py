@@ -14,7 +14,6 @@ import shapely
 from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
-
 SEGMENT_DEG = 1e-4  # ~11 m; the geodesic/straight-edge lens per segment is < 1e-7 m²
 
 

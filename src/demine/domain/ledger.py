@@ -68,6 +68,26 @@ class Balance:
         return {**self.as_dict(), "remaining_m2": self.remaining_m2}
 
 
+FULLY_RELEASED = "all land released"
+
+
+def status_after_release(
+    status: str, reason: str | None, remaining_m2: float, *, closure_tolerance_m2: float
+) -> tuple[str, str | None]:
+    """A hazard's status and closure reason once its ledger changed.
+
+    Nothing left: closed ("all land released"). Land left again after an undone release:
+    back to worked on. Otherwise an open hazard that released land is worked on.
+    """
+    if remaining_m2 <= closure_tolerance_m2:
+        return "closed", reason or FULLY_RELEASED
+    if status == "closed" and reason == FULLY_RELEASED:
+        return "worked_on", None
+    if status == "open":
+        return "worked_on", reason
+    return status, reason
+
+
 def fit_release(
     hazard: BaseGeometry,
     earlier: list[BaseGeometry],

@@ -6,7 +6,15 @@ registers GeoPackage, GeoJSON, Shapefile, KML and CSV+HXL.
 
 from demine.formats import csv_hxl, geojson, gpkg, kml, shapefile  # noqa: F401  (registers)
 from demine.formats.base import Feature, Format, LayerData, ReadLimits
-from demine.formats.registry import FORMATS, by_name, for_path, read, register, write
+from demine.formats.registry import (
+    FORMATS,
+    by_name,
+    for_path,
+    read,
+    register,
+    write,
+    write_layers,
+)
 
 __all__ = [
     "FORMATS",
@@ -19,4 +27,5 @@ __all__ = [
     "read",
     "register",
     "write",
+    "write_layers",
 ]

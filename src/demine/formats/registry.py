@@ -50,3 +50,20 @@ def write(path: Path | str, layers: list[LayerData], *, format: str | None = Non
     """Write layers to a file in the named format, or the one its extension names."""
     fmt = by_name(format) if format else for_path(path)
     fmt.write(Path(path), layers)
+
+
+def write_layers(out: Path | str, layers: list[LayerData], fmt: Format) -> list[Path]:
+    """Write to ``out``; a one-layer format given several layers writes one file per layer
+    into the folder ``out``. Returns the files written."""
+    out = Path(out)
+    holds_many = fmt.name == "gpkg" or (fmt.name == "shp" and out.suffix.lower() == ".zip")
+    if len(layers) == 1 and not out.is_dir() or holds_many:
+        fmt.write(out, layers)
+        return [out]
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for layer in layers:
+        path = out / f"{layer.name}{fmt.extensions[0]}"
+        fmt.write(path, [layer])
+        written.append(path)
+    return written

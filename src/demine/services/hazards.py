@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from demine.domain.actors import Actor
 from demine.domain.errors import Problem
 from demine.domain.geodesy import geodesic_area
-from demine.domain.ledger import Balance
+from demine.domain.ledger import Balance, status_after_release
 from demine.domain.vocab import HazardStatus, ReleaseKind
 from demine.services import history
 from demine.services.records import HOOKS, Change, Hooks
@@ -89,13 +89,15 @@ def apply_release(
     old = dict(uow.conn.execute(select(hazards).where(hazards.c.id == hazard_id)).mappings().one())
     balance = balance_of(old).plus(ReleaseKind(kind), area_m2)
     values: dict[str, Any] = balance.columns()
-    if balance.remaining_m2 <= uow.settings.closure_tolerance_m2:
-        values.update(status=HazardStatus.CLOSED.value, closed_on=released_on or uow.now.date(),
-                      closure_reason=old["closure_reason"] or "all land released")
-    elif old["status"] == HazardStatus.CLOSED and old["closure_reason"] == "all land released":
-        values.update(status=HazardStatus.WORKED_ON.value, closed_on=None, closure_reason=None)
-    elif old["status"] == HazardStatus.OPEN:
-        values["status"] = HazardStatus.WORKED_ON.value
+    status, reason = status_after_release(
+        old["status"], old["closure_reason"], balance.remaining_m2,
+        closure_tolerance_m2=uow.settings.closure_tolerance_m2,
+    )
+    values.update(status=status, closure_reason=reason)
+    if status == HazardStatus.CLOSED and old["status"] != HazardStatus.CLOSED:
+        values["closed_on"] = released_on or uow.now.date()
+    elif status != HazardStatus.CLOSED:
+        values["closed_on"] = None
     history.archive(uow, "hazards", old, actor=actor)
     values.update(version=old["version"] + 1, recorded_at=uow.now, recorded_by=actor.name)
     uow.conn.execute(update(hazards).where(hazards.c.id == hazard_id).values(**values))

@@ -78,9 +78,12 @@ def create_record(
     explicit_id = _free_id(uow, ent, data.get("id"), change.record)
     if explicit_id is not None:
         values["id"] = explicit_id
-    values.update(version=1, recorded_at=uow.now, recorded_by=actor.name)
-    for key, default in (("sensitivity", "shared"), ("review_status", "approved")):
-        values[key] = values.get(key) or default
+    if ent.versioned:
+        values.update(version=1, recorded_at=uow.now, recorded_by=actor.name)
+        for key, default in (("sensitivity", "shared"), ("review_status", "approved")):
+            values[key] = values.get(key) or default
+    elif "created_at" in table(layer).c:
+        values["created_at"] = uow.now
     record_id = uow.conn.execute(insert(t).values(**values).returning(t.c.id)).scalar_one()
     if explicit_id is not None:
         dialect.sync_id_sequence(uow.conn, layer)
@@ -105,19 +108,16 @@ def update_record(
     """Apply changes to one record, keeping the old version in history."""
     ent = entity(layer)
     old = _row(uow, layer, record_id)
-    if expected_version is not None and old["version"] != expected_version:
-        raise PreconditionFailed(
-            f"{ent.label} {old['code']} is at version {old['version']}, not {expected_version}"
-        )
+    _check_version(ent, old, expected_version)
     merged = {**_raw_of(ent, old), **changes}
     change = _prepare(uow, actor, ent, merged, Resolver(uow), old=old)
-    history.archive(uow, layer, old, actor=actor)
-    values = {**change.values, "version": old["version"] + 1, "recorded_at": uow.now,
-              "recorded_by": actor.name}
     t = table(layer)
-    result = uow.conn.execute(
-        update(t).where(t.c.id == record_id, t.c.version == old["version"]).values(**values)
-    )
+    values, where = change.values, [t.c.id == record_id]
+    if ent.versioned:
+        history.archive(uow, layer, old, actor=actor)
+        values.update(version=old["version"] + 1, recorded_at=uow.now, recorded_by=actor.name)
+        where.append(t.c.version == old["version"])
+    result = uow.conn.execute(update(t).where(*where).values(**values))
     if result.rowcount != 1:
         raise PreconditionFailed(f"{ent.label} {old['code']} changed meanwhile; reload it")
     row = _row(uow, layer, record_id)
@@ -135,11 +135,11 @@ def delete_record(
     """Delete one record; its last version stays in history."""
     ent = entity(layer)
     old = _row(uow, layer, record_id)
-    if expected_version is not None and old["version"] != expected_version:
-        raise PreconditionFailed(f"{ent.label} {old['code']} is at version {old['version']}")
+    _check_version(ent, old, expected_version)
     change = Change(uow, actor, ent, label(ent, old), Resolver(uow), {}, {}, old=old)
     _hooks(layer).before_delete(change)
-    history.archive(uow, layer, old, actor=actor)
+    if ent.versioned:
+        history.archive(uow, layer, old, actor=actor)
     t = table(layer)
     try:
         uow.conn.execute(delete(t).where(t.c.id == record_id))
@@ -156,6 +156,13 @@ def get_record(uow: UnitOfWork, *, layer: str, record_id: int) -> dict[str, Any]
     return _row(uow, layer, record_id)
 
 
+def _check_version(ent: Entity, old: dict[str, Any], expected: int | None) -> None:
+    if expected is not None and ent.versioned and old["version"] != expected:
+        raise PreconditionFailed(
+            f"{ent.label} {old['code']} is at version {old['version']}, not {expected}"
+        )
+
+
 def _prepare(uow, actor, ent, data, resolver, old) -> Change:
     record = label(ent, data)
     values, problems = coerce_record(ent, data, record=record)
@@ -163,7 +170,8 @@ def _prepare(uow, actor, ent, data, resolver, old) -> Change:
     if ent.geometry:
         problems += check_geometry(
             geom, record=record, expected=ent.geometry,
-            max_vertices=uow.settings.max_vertices, extent=resolver.extent(),
+            max_vertices=uow.settings.max_vertices,
+            extent=resolver.extent() if ent.located else None,
         )
         if not problems:
             values["geom"] = as_multipolygon(geom) if "Polygon" in ent.geometry else geom
@@ -203,7 +211,8 @@ def _free_id(uow, ent: Entity, record_id, record: str) -> int | None:
     try:
         record_id = int(record_id)
     except (TypeError, ValueError):
-        raise Invalid(Problem(record, "id", f"expected a whole number, got {record_id!r}")) from None
+        reason = f"expected a whole number, got {record_id!r}"
+        raise Invalid(Problem(record, "id", reason)) from None
     t = table(ent.name)
     taken = uow.conn.execute(select(t.c.id).where(t.c.id == record_id)).first()
     return None if taken else record_id

@@ -14,7 +14,6 @@ from demine.domain.geometry_rules import Extent
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import admin_areas, table
 
-
 NOUNS = {
     "organisations": "organisation",
     "admin_areas": "admin area",
@@ -23,6 +22,9 @@ NOUNS = {
     "activities": "activity",
     "accidents": "accident",
     "eo_models": "EO model",
+    "places": "place",
+    "eore_sessions": "EORE session",
+    "qa_inspections": "QA inspection",
 }
 
 
@@ -60,6 +62,8 @@ class Resolver:
         """Make a record created in this unit of work resolvable by its code."""
         self._ids.setdefault(target, {})[code] = record_id
         self._ids[target][record_id] = record_id
+        if target == "admin_areas":  # the gazetteer grew: recompute extent and lookup
+            self._gazetteer, self._extent = None, False
 
     def _query(self, target: str, value: int | str):
         t = table(target)

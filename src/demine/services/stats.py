@@ -98,8 +98,9 @@ def _groups(uow, actor, by, at, hz, finds) -> list[dict[str, Any]]:
         select(hz_key, *[func.sum(hz.c[c]) for c in LEDGER]).group_by(hz_key)
     ).all()
     if by == "region":
-        finds = select(*finds.c, hz.c.admin_area_id.label("group_key")).select_from(
-            finds.outerjoin(hz, finds.c.hazard_id == hz.c.id)).subquery()
+        located = table("hazards")  # where a find lies does not depend on approval
+        finds = select(*finds.c, located.c.admin_area_id.label("group_key")).select_from(
+            finds.outerjoin(located, finds.c.hazard_id == located.c.id)).subquery()
         find_key = finds.c.group_key
     eo = _eo_by_category(uow, finds, find_key)
     out: dict[str, dict[str, Any]] = {}

@@ -20,6 +20,8 @@ from sqlalchemy import (
 
 from demine.storage.types import Geometry, Timestamp
 
+__all__ = ["Geometry", "Timestamp", "metadata", "table", "LAYERS", "ATTRIBUTE_TABLES", "HISTORY"]
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -277,6 +279,7 @@ eore_beneficiaries = Table(
     "eore_beneficiaries",
     metadata,
     _id(),
+    Column("code", String(40), nullable=False, unique=True),
     Column("session_id", Integer, ForeignKey("eore_sessions.id"), nullable=False),
     Column("sex", String(8), nullable=False),
     Column("age_band", String(8), nullable=False),
@@ -306,6 +309,7 @@ non_conformities = Table(
     "non_conformities",
     metadata,
     _id(),
+    Column("code", String(40), nullable=False, unique=True),
     Column("inspection_id", Integer, ForeignKey("qa_inspections.id"), nullable=False, index=True),
     Column("category", String(40), nullable=False),
     Column("severity", String(16), nullable=False),

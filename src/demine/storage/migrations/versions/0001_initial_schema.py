@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 20:04:42.135505
+Create Date: 2026-11-26 20:28:52.286159
 """
 
 import sqlalchemy as sa
@@ -424,6 +424,7 @@ def upgrade() -> None:
     op.create_table(
         "eore_beneficiaries",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("code", sa.String(length=40), nullable=False),
         sa.Column("session_id", sa.Integer(), nullable=False),
         sa.Column("sex", sa.String(length=8), nullable=False),
         sa.Column("age_band", sa.String(length=8), nullable=False),
@@ -436,6 +437,7 @@ def upgrade() -> None:
             name=op.f("fk_eore_beneficiaries_session_id_eore_sessions"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_eore_beneficiaries")),
+        sa.UniqueConstraint("code", name=op.f("uq_eore_beneficiaries_code")),
         sa.UniqueConstraint(
             "session_id",
             "sex",
@@ -755,6 +757,7 @@ def upgrade() -> None:
     op.create_table(
         "non_conformities",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("code", sa.String(length=40), nullable=False),
         sa.Column("inspection_id", sa.Integer(), nullable=False),
         sa.Column("category", sa.String(length=40), nullable=False),
         sa.Column("severity", sa.String(length=16), nullable=False),
@@ -767,6 +770,7 @@ def upgrade() -> None:
             name=op.f("fk_non_conformities_inspection_id_qa_inspections"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_non_conformities")),
+        sa.UniqueConstraint("code", name=op.f("uq_non_conformities_code")),
     )
     with op.batch_alter_table("non_conformities", schema=None) as batch_op:
         batch_op.create_index(
