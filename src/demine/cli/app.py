@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from demine.cli import data, demo, quality, server
+from demine.cli import checks, data, demo, quality, server
 
 app = typer.Typer(
     name="demine",
@@ -17,6 +17,7 @@ server.register(app)
 demo.register(app)
 data.register(app)
 quality.register(app)
+checks.register(app)
 
 
 def main() -> None:

@@ -81,3 +81,10 @@ def as_multipolygon(geom: BaseGeometry) -> MultiPolygon:
     for part in parts:
         polys.extend(part.geoms if isinstance(part, MultiPolygon) else [part])
     return MultiPolygon(polys)
+
+
+def same_geometry(a: BaseGeometry | None, b: BaseGeometry | None, tolerance=1e-9) -> bool:
+    """Whether two geometries are the same shape, whatever their vertex order or orientation."""
+    if a is None or b is None:
+        return a is b
+    return bool(shapely.equals_exact(shapely.normalize(a), shapely.normalize(b), tolerance))

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from demine.domain.actors import Actor
 from demine.domain.entities import ENTITIES, entity
 from demine.domain.errors import Conflict, Invalid, Problem
-from demine.domain.geometry_rules import as_multipolygon
+from demine.domain.geometry_rules import as_multipolygon, same_geometry
 from demine.formats.base import Feature
 from demine.services import audit
 from demine.services.activities import RELEASED
@@ -146,7 +146,7 @@ def _same(layer: str, row: dict[str, Any], changes: dict[str, Any], resolver) ->
     geom = changes.get("geometry")
     if ent.geometry and geom is not None:
         geom = as_multipolygon(geom) if "Polygon" in ent.geometry else geom
-        if not geom.equals_exact(row["geom"], 1e-9):
+        if not same_geometry(geom, row["geom"]):
             return False
     return all(row.get(k) == v for k, v in values.items())
 
@@ -159,7 +159,7 @@ def _import_release(uow, actor, resolver, feature: Feature, data: dict[str, Any]
     current = uow.conn.execute(select(land_releases.c.geom).where(
         land_releases.c.activity_id == activity_id)).scalar()
     geom = as_multipolygon(feature.geometry) if feature.geometry is not None else None
-    if current is not None and geom is not None and current.equals_exact(geom, 1e-9):
+    if current is not None and same_geometry(current, geom):
         return "unchanged"
     version = uow.conn.execute(select(activities.c.version).where(
         activities.c.id == activity_id)).scalar()

@@ -29,18 +29,19 @@ def _as_of_instant(as_of: date | None) -> datetime | None:
     return datetime.combine(as_of + timedelta(days=1), time(), tzinfo=UTC)
 
 
-def versions_at(uow: UnitOfWork, actor: Actor, name: str, at: datetime | None, columns):
+def versions_at(uow: UnitOfWork, actor: Actor, name: str, at: datetime | None, columns,
+                *, approved_only: bool = True):
     """A selectable of the rows of ``name`` as they stood at ``at`` (now when None)."""
-    current = table(name)
-    cols = [current.c[c] for c in columns]
-    now = select(*cols).where(visible(actor, current), current.c.review_status == "approved")
+    current, hist = table(name), HISTORY[name]
+    now = select(*[current.c[c] for c in columns]).where(visible(actor, current))
+    if approved_only:
+        now = now.where(current.c.review_status == "approved")
     if at is None:
         return now.subquery()
-    hist = HISTORY[name]
     past = select(*[hist.c[c] for c in columns]).where(
-        visible(actor, hist), hist.c.review_status == "approved",
-        hist.c.recorded_at < at, hist.c.valid_to >= at,
-    )
+        visible(actor, hist), hist.c.recorded_at < at, hist.c.valid_to >= at)
+    if approved_only:
+        past = past.where(hist.c.review_status == "approved")
     return union_all(now.where(current.c.recorded_at < at), past).subquery()
 
 
@@ -140,14 +141,18 @@ def _regions(uow) -> dict[int, str]:
 
 def _time_groups(uow, actor, by, at, hz, finds) -> list[dict[str, Any]]:
     """Released per period; baseline of hazards reported in it; remaining at its end."""
-    rel = versions_at(uow, actor, "land_releases", at, ("release_kind", "released_on", "area_m2"))
+    # Releases count where their hazard counts (the hazard ledger is what totals add up).
+    rel = versions_at(uow, actor, "land_releases", at,
+                      ("hazard_id", "release_kind", "released_on", "area_m2"),
+                      approved_only=False)
     conn = uow.conn
     out: dict[str, dict[str, Any]] = defaultdict(_empty)
     p = dialect.period(conn, hz.c.reported_on, by)
     for key, baseline in conn.execute(select(p, func.sum(hz.c.baseline_m2)).group_by(p)):
         out[key]["baseline_m2"] = round(baseline, 2)
     p = dialect.period(conn, rel.c.released_on, by)
-    query = select(p, rel.c.release_kind, func.sum(rel.c.area_m2)).group_by(p, rel.c.release_kind)
+    query = select(p, rel.c.release_kind, func.sum(rel.c.area_m2)).where(
+        rel.c.hazard_id.in_(select(hz.c.id))).group_by(p, rel.c.release_kind)
     for key, kind, area in conn.execute(query):
         out[key][f"{kind}_m2"] = round(area, 2)
     p = dialect.period(conn, finds.c.found_on, by)

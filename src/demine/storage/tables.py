@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from demine.storage.types import Geometry, Timestamp
@@ -50,7 +51,7 @@ def _record_columns() -> list:
     return [
         Column("sensitivity", String(16), nullable=False, server_default="shared"),
         Column("review_status", String(16), nullable=False, server_default="approved"),
-        Column("version", Integer, nullable=False, server_default="1"),
+        Column("version", Integer, nullable=False, server_default=text("1")),
         Column("recorded_at", Timestamp, nullable=False),
         Column("recorded_by", String(120), nullable=False, server_default="system"),
     ]
@@ -116,7 +117,7 @@ teams = Table(
     Column("name", String(200), nullable=False),
     _org(),
     Column("method", String(16), nullable=False),
-    Column("size", Integer, nullable=False, server_default="8"),
+    Column("size", Integer, nullable=False, server_default=text("8")),
     Column("base_place_id", Integer, ForeignKey("places.id")),
     _check_in("method", ["manual", "mechanical", "mdd", "bac", "eod", "nts", "ts"]),
 )
@@ -151,9 +152,9 @@ hazards = Table(
     Column("closed_on", Date),
     Column("closure_reason", Text),
     Column("baseline_m2", Float, nullable=False),
-    Column("cancelled_m2", Float, nullable=False, server_default="0"),
-    Column("reduced_m2", Float, nullable=False, server_default="0"),
-    Column("cleared_m2", Float, nullable=False, server_default="0"),
+    Column("cancelled_m2", Float, nullable=False, server_default=text("0")),
+    Column("reduced_m2", Float, nullable=False, server_default=text("0")),
+    Column("cleared_m2", Float, nullable=False, server_default=text("0")),
     Column("remaining_m2", Float, nullable=False),
     *_record_columns(),
     _check_in("hazard_type", ["SHA", "CHA"]),
@@ -175,7 +176,7 @@ activities = Table(
     Column("end_date", Date),
     Column("depth_cm", Integer),
     Column("release_kind", String(16)),
-    Column("released_m2", Float, nullable=False, server_default="0"),
+    Column("released_m2", Float, nullable=False, server_default=text("0")),
     Column("geom", Geometry("MULTIPOLYGON"), nullable=False),
     *_record_columns(),
     _check_in("kind", ["nts", "ts", "clearance", "bac", "eod_spot_task", "pci"]),
@@ -207,7 +208,7 @@ eo_finds = Table(
     Column("geom", Geometry("POINT"), nullable=False),
     Column("category", String(16), nullable=False),
     Column("model_code", String(48), ForeignKey("eo_models.code")),
-    Column("quantity", Integer, nullable=False, server_default="1"),
+    Column("quantity", Integer, nullable=False, server_default=text("1")),
     Column("depth_cm", Integer),
     Column("fuze_state", String(16), nullable=False, server_default="unknown"),
     Column("disposal", String(24), nullable=False, server_default="pending"),
@@ -270,7 +271,7 @@ eore_sessions = Table(
     Column("held_on", Date, nullable=False),
     Column("admin_area_id", Integer, ForeignKey("admin_areas.id"), index=True),
     Column("audience", String(24), nullable=False),
-    Column("beneficiaries", Integer, nullable=False, server_default="0"),
+    Column("beneficiaries", Integer, nullable=False, server_default=text("0")),
     _org(),
     *_record_columns(),
 )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 20:28:52.286159
+Create Date: 2026-11-26 20:31:42.257824
 """
 
 import sqlalchemy as sa
@@ -320,11 +320,11 @@ def upgrade() -> None:
         sa.Column("held_on", sa.Date(), nullable=False),
         sa.Column("admin_area_id", sa.Integer(), nullable=True),
         sa.Column("audience", sa.String(length=24), nullable=False),
-        sa.Column("beneficiaries", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("beneficiaries", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("organisation_id", sa.Integer(), nullable=False),
         sa.Column("sensitivity", sa.String(length=16), server_default="shared", nullable=False),
         sa.Column("review_status", sa.String(length=16), server_default="approved", nullable=False),
-        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.Column("recorded_at", demine.storage.types.Timestamp(), nullable=False),
         sa.Column("recorded_by", sa.String(length=120), server_default="system", nullable=False),
         sa.ForeignKeyConstraint(
@@ -367,13 +367,13 @@ def upgrade() -> None:
         sa.Column("closed_on", sa.Date(), nullable=True),
         sa.Column("closure_reason", sa.Text(), nullable=True),
         sa.Column("baseline_m2", sa.Float(), nullable=False),
-        sa.Column("cancelled_m2", sa.Float(), server_default="0", nullable=False),
-        sa.Column("reduced_m2", sa.Float(), server_default="0", nullable=False),
-        sa.Column("cleared_m2", sa.Float(), server_default="0", nullable=False),
+        sa.Column("cancelled_m2", sa.Float(), server_default=sa.text("0"), nullable=False),
+        sa.Column("reduced_m2", sa.Float(), server_default=sa.text("0"), nullable=False),
+        sa.Column("cleared_m2", sa.Float(), server_default=sa.text("0"), nullable=False),
         sa.Column("remaining_m2", sa.Float(), nullable=False),
         sa.Column("sensitivity", sa.String(length=16), server_default="shared", nullable=False),
         sa.Column("review_status", sa.String(length=16), server_default="approved", nullable=False),
-        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.Column("recorded_at", demine.storage.types.Timestamp(), nullable=False),
         sa.Column("recorded_by", sa.String(length=120), server_default="system", nullable=False),
         sa.CheckConstraint(
@@ -453,7 +453,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("organisation_id", sa.Integer(), nullable=False),
         sa.Column("method", sa.String(length=16), nullable=False),
-        sa.Column("size", sa.Integer(), server_default="8", nullable=False),
+        sa.Column("size", sa.Integer(), server_default=sa.text("8"), nullable=False),
         sa.Column("base_place_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
             "method IN ('manual', 'mechanical', 'mdd', 'bac', 'eod', 'nts', 'ts')",
@@ -489,11 +489,11 @@ def upgrade() -> None:
         sa.Column("end_date", sa.Date(), nullable=True),
         sa.Column("depth_cm", sa.Integer(), nullable=True),
         sa.Column("release_kind", sa.String(length=16), nullable=True),
-        sa.Column("released_m2", sa.Float(), server_default="0", nullable=False),
+        sa.Column("released_m2", sa.Float(), server_default=sa.text("0"), nullable=False),
         sa.Column("geom", demine.storage.types.Geometry("MULTIPOLYGON"), nullable=False),
         sa.Column("sensitivity", sa.String(length=16), server_default="shared", nullable=False),
         sa.Column("review_status", sa.String(length=16), server_default="approved", nullable=False),
-        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.Column("recorded_at", demine.storage.types.Timestamp(), nullable=False),
         sa.Column("recorded_by", sa.String(length=120), server_default="system", nullable=False),
         sa.CheckConstraint(
@@ -541,7 +541,7 @@ def upgrade() -> None:
         sa.Column("organisation_id", sa.Integer(), nullable=False),
         sa.Column("sensitivity", sa.String(length=16), server_default="shared", nullable=False),
         sa.Column("review_status", sa.String(length=16), server_default="approved", nullable=False),
-        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.Column("recorded_at", demine.storage.types.Timestamp(), nullable=False),
         sa.Column("recorded_by", sa.String(length=120), server_default="system", nullable=False),
         sa.CheckConstraint("kind IN ('accident', 'incident')", name=op.f("ck_accidents_kind_code")),
@@ -586,7 +586,7 @@ def upgrade() -> None:
         sa.Column("geom", demine.storage.types.Geometry("POINT"), nullable=False),
         sa.Column("category", sa.String(length=16), nullable=False),
         sa.Column("model_code", sa.String(length=48), nullable=True),
-        sa.Column("quantity", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("quantity", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.Column("depth_cm", sa.Integer(), nullable=True),
         sa.Column("fuze_state", sa.String(length=16), server_default="unknown", nullable=False),
         sa.Column("disposal", sa.String(length=24), server_default="pending", nullable=False),
@@ -594,7 +594,7 @@ def upgrade() -> None:
         sa.Column("organisation_id", sa.Integer(), nullable=False),
         sa.Column("sensitivity", sa.String(length=16), server_default="shared", nullable=False),
         sa.Column("review_status", sa.String(length=16), server_default="approved", nullable=False),
-        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.Column("recorded_at", demine.storage.types.Timestamp(), nullable=False),
         sa.Column("recorded_by", sa.String(length=120), server_default="system", nullable=False),
         sa.CheckConstraint(
@@ -645,7 +645,7 @@ def upgrade() -> None:
         sa.Column("organisation_id", sa.Integer(), nullable=False),
         sa.Column("sensitivity", sa.String(length=16), server_default="shared", nullable=False),
         sa.Column("review_status", sa.String(length=16), server_default="approved", nullable=False),
-        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.Column("recorded_at", demine.storage.types.Timestamp(), nullable=False),
         sa.Column("recorded_by", sa.String(length=120), server_default="system", nullable=False),
         sa.CheckConstraint(
@@ -685,7 +685,7 @@ def upgrade() -> None:
         sa.Column("organisation_id", sa.Integer(), nullable=False),
         sa.Column("sensitivity", sa.String(length=16), server_default="shared", nullable=False),
         sa.Column("review_status", sa.String(length=16), server_default="approved", nullable=False),
-        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.Column("recorded_at", demine.storage.types.Timestamp(), nullable=False),
         sa.Column("recorded_by", sa.String(length=120), server_default="system", nullable=False),
         sa.CheckConstraint(
@@ -729,7 +729,7 @@ def upgrade() -> None:
         sa.Column("organisation_id", sa.Integer(), nullable=False),
         sa.Column("sensitivity", sa.String(length=16), server_default="shared", nullable=False),
         sa.Column("review_status", sa.String(length=16), server_default="approved", nullable=False),
-        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.Column("recorded_at", demine.storage.types.Timestamp(), nullable=False),
         sa.Column("recorded_by", sa.String(length=120), server_default="system", nullable=False),
         sa.CheckConstraint(

@@ -1,0 +1,1 @@
+"""demine benchmarks: `python -m benchmarks` (see benchmarks/README.md); not timed tests."""

@@ -1,0 +1,125 @@
+"""Integrity checks: orphan records, missing edit guards (GeoPackage) and the audit chain."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import and_, select
+
+from demine.domain.actors import Actor
+from demine.services import audit
+from demine.services.permissions import visible
+from demine.storage.database import UnitOfWork
+from demine.storage.tables import activities, eo_finds, hazards, metadata
+from demine.services.checks.report import ERROR, WARNING, Finding
+
+GUARDED_EVENTS = ("insert", "update", "delete")
+_CHUNK = 5_000  # ids per IN list, well under SQLite's bound-parameter limit
+
+
+def foreign_key_orphans(uow: UnitOfWork, actor: Actor) -> list[Finding]:
+    """Rows whose foreign keys point nowhere (SQLite written with foreign keys off)."""
+    if not uow.is_sqlite:
+        return []  # PostgreSQL always enforces foreign keys
+    dangling: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for name, rowid, _parent, fkid in uow.conn.exec_driver_sql("PRAGMA foreign_key_check"):
+        dangling[name].append((rowid, fkid))
+    findings = []
+    for name, rows in sorted(dangling.items()):
+        keys = {
+            fk[0]: (fk[3], fk[2])  # id → (column, parent table)
+            for fk in uow.conn.exec_driver_sql(f'PRAGMA foreign_key_list("{name}")')
+        }
+        findings += _dangling_rows(uow, actor, name, rows, keys)
+    return findings
+
+
+def _dangling_rows(uow, actor, name, rows, keys) -> list[Finding]:
+    t = metadata.tables.get(name)
+    if t is None:  # a GeoPackage bookkeeping table: only an administrator's concern
+        return [] if not actor.is_admin else [
+            Finding("orphan", ERROR, name, f"rowid {rowid}",
+                    f"{keys[fk][0]} points to no {keys[fk][1]} row") for rowid, fk in rows]
+    key = next(iter(t.primary_key.columns))
+    label = t.c.code if "code" in t.c else key
+    columns = sorted({keys[fk][0] for _rowid, fk in rows})
+    seen = {}
+    ids = sorted({rowid for rowid, _fk in rows})
+    for start in range(0, len(ids), _CHUNK):
+        query = select(key, label, *[t.c[c] for c in columns]).where(
+            key.in_(ids[start:start + _CHUNK]), visible(actor, t))
+        for row in uow.conn.execute(query):
+            seen[row[0]] = (row[1], dict(zip(columns, row[2:], strict=True)))
+    findings = []
+    for rowid, fk in rows:
+        if rowid not in seen:
+            continue  # not visible to this actor
+        code, values = seen[rowid]
+        column, parent = keys[fk]
+        record = str(code) if "code" in t.c else f"#{code}"
+        findings.append(Finding("orphan", ERROR, name, record,
+                                f"{column} {values[column]!r} points to no {parent} row"))
+    return findings
+
+
+def logical_orphans(uow: UnitOfWork, actor: Actor) -> list[Finding]:
+    """Records the schema allows but the work does not: unlinked finds, unlocated hazards,
+    and planned or ongoing activities on closed hazards."""
+    conn = uow.conn
+    findings = [
+        Finding("orphan", WARNING, "eo_finds", code, "EO find linked to neither an activity "
+                "nor a hazard")
+        for code in conn.execute(select(eo_finds.c.code).where(
+            eo_finds.c.activity_id.is_(None), eo_finds.c.hazard_id.is_(None),
+            visible(actor, eo_finds)).order_by(eo_finds.c.id)).scalars()
+    ]
+    findings += [
+        Finding("orphan", WARNING, "hazards", code, "hazard in no admin area of the gazetteer")
+        for code in conn.execute(select(hazards.c.code).where(
+            hazards.c.admin_area_id.is_(None), visible(actor, hazards)).order_by(hazards.c.id)
+        ).scalars()
+    ]
+    query = (
+        select(activities.c.code, activities.c.status, hazards.c.code, hazards.c.closed_on)
+        .join(hazards, hazards.c.id == activities.c.hazard_id)
+        .where(activities.c.status.in_(("planned", "ongoing")), hazards.c.status == "closed",
+               and_(visible(actor, activities), visible(actor, hazards)))
+        .order_by(activities.c.id)
+    )
+    findings += [
+        Finding("orphan", WARNING, "activities", code,
+                f"still {status} but hazard {hazard} was closed ({closed_on or 'no date'})",
+                other=hazard)
+        for code, status, hazard, closed_on in conn.execute(query)
+    ]
+    return findings
+
+
+def guard_findings(uow: UnitOfWork) -> list[Finding]:
+    """GeoPackage tables whose edit-guard triggers are gone: other tools' writes would then
+    bypass the ledger, history and audit."""
+    if not uow.is_sqlite:
+        return []
+    present = set(uow.conn.exec_driver_sql(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'demine_guard_%'"
+    ).scalars())
+    findings = []
+    for name in sorted(metadata.tables):
+        missing = [e for e in GUARDED_EVENTS if f"demine_guard_{name}_{e}" not in present]
+        if missing:
+            findings.append(Finding(
+                "unvalidated_edit", ERROR, name, None,
+                f"edit-guard trigger(s) missing for {', '.join(missing)}: writes by other tools "
+                f"to {name} would bypass the ledger, history and audit (`demine init` restores "
+                "them)"))
+    return findings
+
+
+def audit_findings(uow: UnitOfWork) -> tuple[list[Finding], int]:
+    """The audit hash chain recomputed: the first broken entry, and the entries checked."""
+    checked, seq, why = audit.verify(uow)
+    if seq is None:
+        return [], checked
+    return [Finding("audit_chain", ERROR, "audit_log", f"entry {seq}",
+                    f"audit chain broken at entry {seq}: {why} (checked {checked:,} entries)")
+            ], checked
