@@ -2,6 +2,7 @@
 
 PY ?= python3
 PYTEST_ARGS ?= -q
+DEMO_DB ?= demo.gpkg
 DEMO_ARGS ?=
 BENCH_ARGS ?=
 
@@ -13,7 +14,7 @@ POSTGIS := bash scripts/postgis.sh
 
 help:
 	@echo "make venv           create .venv and install -e .[test,bench]"
-	@echo "make demo           build demo.gpkg and serve it (DEMO_ARGS=...)"
+	@echo "make demo           build demo.gpkg and serve it on :8000 (DEMO_ARGS=--scale small ...)"
 	@echo "make test           ruff + pytest on GeoPackage and PostGIS (PYTEST_ARGS=...)"
 	@echo "make test-gpkg      pytest without PostGIS"
 	@echo "make lint           ruff check"
@@ -31,7 +32,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 demo: venv
-	.venv/bin/demine demo $(DEMO_ARGS)
+	.venv/bin/demine demo --db $(DEMO_DB) --replace $(DEMO_ARGS)
 
 test: venv
 	$(POSTGIS) start

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from shapely.geometry import mapping, box
+from shapely.geometry import box, mapping
 
 from demine.formats import LayerData, write
 
@@ -161,7 +161,7 @@ def test_truncated_and_non_utf8_files_are_refused(region, tmp_path):
     result = region("import", str(latin), "--layer", "hazards")
     assert result.exit_code != 0 and "UTF-8" in result.stderr
     csv = tmp_path / "bad.csv"
-    csv.write_bytes("code,hazard_type,wkt\nC-1,SHA,POLYGON((\n".encode())
+    csv.write_bytes(b"code,hazard_type,wkt\nC-1,SHA,POLYGON((\n")
     result = region("import", str(csv), "--layer", "hazards")
     assert result.exit_code != 0 and "C-1" in result.stderr
 

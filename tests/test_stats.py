@@ -7,8 +7,10 @@ from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from demine.demo import generate
+from demine.storage.tables import HISTORY
 
 LEDGER = ("baseline_m2", "cancelled_m2", "reduced_m2", "cleared_m2", "remaining_m2")
 
@@ -80,7 +82,7 @@ def test_ledger_balances_in_totals_and_every_group(region):
     assert sum(totals["eo_destroyed"].values()) > 0
 
 
-def test_an_update_keeps_the_previous_version_and_past_figures(region, tmp_path):
+def test_an_update_keeps_the_previous_version_and_past_figures(region, database, tmp_path):
     before = _stats(region)
     yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
     as_of_before = _stats(region, "--as-of", yesterday)
@@ -102,6 +104,11 @@ def test_an_update_keeps_the_previous_version_and_past_figures(region, tmp_path)
     after = _stats(region)
     assert after["baseline_m2"] != before["baseline_m2"]
     assert _stats(region, "--as-of", yesterday) == as_of_before
+    history = HISTORY["hazards"]
+    with database.read() as uow:
+        old = uow.conn.execute(select(history).where(
+            history.c.code == first["properties"]["code"])).mappings().all()
+    assert [row["baseline_m2"] for row in old] == [first["properties"]["baseline_m2"]]
 
 
 def test_bad_options_are_refused(region):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -17,6 +18,14 @@ from demine.storage.database import UnitOfWork
 from demine.storage.tables import audit_log
 
 GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class _Tail:
+    """The last entry of the chain, as this transaction left it."""
+
+    seq: int
+    entry_hash: str
 
 
 def _jsonable(value: Any) -> Any:
@@ -77,10 +86,13 @@ def append(
     detail: str | None = None,
 ) -> str:
     """Append one entry to the chain inside the caller's transaction; returns its hash."""
-    dialect.lock_audit_chain(uow.conn)
-    last = uow.conn.execute(
-        select(audit_log.c.seq, audit_log.c.entry_hash).order_by(audit_log.c.seq.desc()).limit(1)
-    ).first()
+    last = uow.audit_tail
+    if last is None:  # first entry of this transaction: lock the chain, read its tail
+        dialect.lock_audit_chain(uow.conn)
+        last = uow.conn.execute(
+            select(audit_log.c.seq, audit_log.c.entry_hash)
+            .order_by(audit_log.c.seq.desc()).limit(1)
+        ).first()
     entry = {
         "seq": (last.seq + 1) if last else 1,
         "at": uow.now,
@@ -95,7 +107,8 @@ def append(
         "prev_hash": last.entry_hash if last else GENESIS,
     }
     entry["entry_hash"] = entry_hash(entry)
-    uow.conn.execute(insert(audit_log).values(**entry))
+    uow.conn.execute(insert(audit_log), entry)
+    uow.audit_tail = _Tail(entry["seq"], entry["entry_hash"])
     return entry["entry_hash"]
 
 

@@ -53,21 +53,19 @@ def import_features(
     report, problems = ImportReport(dry_run=dry_run), []
     resolver = Resolver(uow)
     total, done = sum(len(f) for f in plan.values()), 0
-    savepoint = uow.conn.begin_nested()
-    for name, features in plan.items():
-        for feature in features:
-            problems += _import_one(uow, actor, resolver, name, feature, organisation, report)
-            done += 1
-            progress(done, total)
-    if problems:
-        savepoint.rollback()
-        raise Invalid(problems)
-    if dry_run:
-        savepoint.rollback()
-        return report
-    audit.append(uow, actor=actor, action="import", detail=audit.canonical(
-        {"source": source, "layers": report.layers}))
-    savepoint.commit()
+    with uow.savepoint() as whole:
+        for name, features in plan.items():
+            for feature in features:
+                problems += _import_one(uow, actor, resolver, name, feature, organisation, report)
+                done += 1
+                progress(done, total)
+        if problems:
+            raise Invalid(problems)
+        if dry_run:
+            uow.rollback(whole)
+            return report
+        audit.append(uow, actor=actor, action="import", detail=audit.canonical(
+            {"source": source, "layers": report.layers}))
     return report
 
 
@@ -91,19 +89,16 @@ def _import_one(uow, actor, resolver, layer, feature: Feature, organisation, rep
     if feature.geometry_error:
         return [Problem(feature.ref, "geometry", feature.geometry_error)]
     data = _data_of(feature, organisation)
-    savepoint = uow.conn.begin_nested()
     try:
-        if layer == "land_releases":
-            outcome = _import_release(uow, actor, resolver, feature, data)
-        else:
-            outcome = _upsert(uow, actor, resolver, layer, data)
+        with uow.savepoint():
+            if layer == "land_releases":
+                outcome = _import_release(uow, actor, resolver, feature, data)
+            else:
+                outcome = _upsert(uow, actor, resolver, layer, data)
     except Invalid as exc:
-        savepoint.rollback()
         return [Problem(feature.ref, p.field, p.reason) for p in exc.problems]
     except Conflict as exc:
-        savepoint.rollback()
         return [Problem(feature.ref, "code", str(exc))]
-    savepoint.commit()
     report.count(layer, outcome)
     return []
 

@@ -84,12 +84,10 @@ def create_record(
             values[key] = values.get(key) or default
     elif "created_at" in table(layer).c:
         values["created_at"] = uow.now
-    record_id = uow.conn.execute(insert(t).values(**values).returning(t.c.id)).scalar_one()
+    record_id = uow.conn.execute(insert(t).returning(t.c.id), values).scalar_one()
     if explicit_id is not None:
         dialect.sync_id_sequence(uow.conn, layer)
-    row = _row(uow, layer, record_id)
-    _hooks(layer).after_write(change, row)
-    row = _row(uow, layer, record_id)
+    row = _after_write(change, layer, record_id)
     resolver.remember(layer, row["code"], record_id)
     audit.append(uow, actor=actor, action=f"{layer}.create", table=layer, record_id=record_id,
                  code=row["code"], after=row, detail=_detail(change))
@@ -120,9 +118,7 @@ def update_record(
     result = uow.conn.execute(update(t).where(*where).values(**values))
     if result.rowcount != 1:
         raise PreconditionFailed(f"{ent.label} {old['code']} changed meanwhile; reload it")
-    row = _row(uow, layer, record_id)
-    _hooks(layer).after_write(change, row)
-    row = _row(uow, layer, record_id)
+    row = _after_write(change, layer, record_id)
     audit.append(uow, actor=actor, action=f"{layer}.update", table=layer, record_id=record_id,
                  code=row["code"], before=old, after=row, detail=_detail(change))
     return row
@@ -224,6 +220,14 @@ def _row(uow, layer: str, record_id: int) -> dict[str, Any]:
     if row is None:
         raise NotFound(f"{entity(layer).label} {record_id} not found")
     return dict(row)
+
+
+def _after_write(change: Change, layer: str, record_id: int) -> dict[str, Any]:
+    """Run the entity's follow-up writes, if it has any; the stored row after them."""
+    hooks = _hooks(layer)
+    if type(hooks).after_write is not Hooks.after_write:
+        hooks.after_write(change, _row(change.uow, layer, record_id))
+    return _row(change.uow, layer, record_id)
 
 
 def _hooks(layer: str) -> Hooks:

@@ -20,12 +20,32 @@ class UnitOfWork:
     def __init__(self, conn: Connection, settings: Settings):
         self.conn = conn
         self.settings = settings
-        self.now = datetime.now(UTC)
+        now = datetime.now(UTC)  # millisecond precision: what GeoPackage DATETIME keeps
+        self.now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+        self.audit_tail = None  # the audit chain's last entry once this transaction wrote one
 
     @property
     def is_sqlite(self) -> bool:
         """Whether this is the embedded GeoPackage store."""
         return dialect.is_sqlite(self.conn)
+
+    @contextmanager
+    def savepoint(self):
+        """A nested transaction, rolled back on any exception."""
+        nested = self.conn.begin_nested()
+        try:
+            yield nested
+        except BaseException:
+            self.rollback(nested)
+            raise
+        if nested.is_active:
+            nested.commit()
+
+    def rollback(self, nested) -> None:
+        """Undo a savepoint, and forget the audit tail that may have been written inside it."""
+        if nested.is_active:
+            nested.rollback()
+        self.audit_tail = None
 
 
 class Database:

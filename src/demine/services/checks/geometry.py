@@ -47,12 +47,15 @@ def overlapping_pairs(
 
     With ``same``, only pairs whose ``same`` values are equal (e.g. releases of one hazard).
     """
-    tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="intersects")
+    # Envelope pairs first, then one vectorised intersects over the distinct pairs: cheaper
+    # than query(predicate=...), which tests every pair twice and each against itself.
+    left, right = shapely.STRtree(geoms).query(geoms)
     keep = left < right
     if same is not None:
         keep &= same[left] == same[right]
     left, right = left[keep], right[keep]
+    meet = shapely.intersects(geoms[left], geoms[right])
+    left, right = left[meet], right[meet]
     shared = shapely.intersection(geoms[left], geoms[right])
     kept = np.flatnonzero(approx_m2(shared) > PREFILTER * tolerance_m2)
     areas = np.array([geodesic_area(g) for g in shared[kept]], dtype=float)
