@@ -60,6 +60,7 @@ def build_eore(
     })
     cells = len(CELLS)
     beneficiaries = rows_from_columns({
+        "code": [f"REB-{i:07d}" for i in range(1, n * cells + 1)],
         "session_id": np.repeat(np.arange(1, n + 1), cells).tolist(),
         "sex": [c[0] for c in CELLS] * n,
         "age_band": [c[1] for c in CELLS] * n,

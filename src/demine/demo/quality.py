@@ -84,4 +84,5 @@ def _non_conformities(
             columns["corrective_action"].append(action)
             columns["closed_on"].append(day_of(closed) if closed <= LAST_DAY
                                         and rng.random() < 0.8 else None)
+    columns["code"] = [f"NC-{i:05d}" for i in range(1, len(columns["inspection_id"]) + 1)]
     return rows_from_columns(columns)

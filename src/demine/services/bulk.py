@@ -16,7 +16,6 @@ import shapely
 from sqlalchemy import insert
 
 from demine.domain.actors import Actor
-from demine.domain.entities import entity
 from demine.domain.errors import Invalid, Problem
 from demine.domain.ledger import Balance, status_after_release
 from demine.services import audit
@@ -43,8 +42,6 @@ def load_dataset(
         closure_tolerance_m2=uow.settings.closure_tolerance_m2, actor=actor,
     )
     plan = {**rows, "hazards": hazards, "hazards_history": hazard_history}
-    for name in ("eore_beneficiaries", "non_conformities"):
-        _fill_codes(name, plan.get(name, []))
     total, done, written = sum(len(v) for v in plan.values()), 0, {}
     for name, table_rows in plan.items():
         t = table(name) if name != "hazards_history" else HISTORY["hazards"]
@@ -61,13 +58,6 @@ def load_dataset(
         for name in LAYERS:
             gpkg.update_extent(uow.conn, name)
     return written
-
-
-def _fill_codes(name: str, table_rows: list[dict[str, Any]]) -> None:
-    """Child rows made without a code get one from their id (REB-0000001, NC-0000001)."""
-    prefix = entity(name).code_prefix
-    for row in table_rows:
-        row.setdefault("code", f"{prefix}-{row['id']:07d}")
 
 
 def _check_releases(hazards, releases, tolerance_m2: float) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import shapely
@@ -18,7 +19,7 @@ from demine.storage.tables import activities, organisations, table
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 
 
-@dataclass
+@dataclass(eq=False)
 class Features:
     """The visible rows of one layer as arrays: ids, codes, organisation codes, geometries."""
 
@@ -32,9 +33,25 @@ class Features:
     def __len__(self) -> int:
         return len(self.ids)
 
+    @cached_property
+    def valid(self) -> np.ndarray:
+        """Whether each geometry is valid (False where missing)."""
+        return shapely.is_valid(self.geoms)
 
-def load(uow: UnitOfWork, actor: Actor, layer: str, *columns: str) -> Features:
-    """The rows of ``layer`` that ``actor`` may see, with the named extra columns."""
+    @cached_property
+    def sound(self) -> np.ndarray:
+        """Geometries safe for overlay: invalid ones repaired (they are reported apart)."""
+        bad = ~self.valid & ~shapely.is_missing(self.geoms)
+        if not bad.any():
+            return self.geoms
+        fixed = self.geoms.copy()
+        fixed[bad] = shapely.make_valid(self.geoms[bad])
+        return fixed
+
+
+def load(uow: UnitOfWork, actor: Actor, layer: str, *columns: str, where=None) -> Features:
+    """The rows of ``layer`` that ``actor`` may see (and ``where`` keeps), with the named
+    extra columns."""
     t = table(layer)
     code, source = _code_of(t)
     query = (
@@ -42,7 +59,7 @@ def load(uow: UnitOfWork, actor: Actor, layer: str, *columns: str) -> Features:
                _geometry_bytes(uow, t).label("geom"), *[t.c[c] for c in columns])
         .select_from(source.outerjoin(organisations,
                                       organisations.c.id == t.c.organisation_id))
-        .where(visible(actor, t))
+        .where(visible(actor, t), *([] if where is None else [where]))
         .order_by(t.c.id)
     )
     rows = uow.conn.execute(query).all()
@@ -55,6 +72,27 @@ def load(uow: UnitOfWork, actor: Actor, layer: str, *columns: str) -> Features:
         geoms=decode_all(values[3], sqlite=uow.is_sqlite),
         columns={c: np.asarray(v) for c, v in zip(columns, values[4:], strict=True)},
     )
+
+
+def combine(parts: list[Features]) -> Features:
+    """One layer's rows from several reads, each row once, in id order."""
+    ids = np.concatenate([p.ids for p in parts])
+    _, first = np.unique(ids, return_index=True)
+
+    def joined(arrays):
+        return np.concatenate(arrays)[first]
+
+    return Features(
+        layer=parts[0].layer, ids=ids[first], codes=joined([p.codes for p in parts]),
+        orgs=joined([p.orgs for p in parts]), geoms=joined([p.geoms for p in parts]),
+        columns={c: joined([p.columns[c] for p in parts]) for c in parts[0].columns},
+    )
+
+
+def count(uow: UnitOfWork, actor: Actor, layer: str) -> int:
+    """How many rows of ``layer`` the actor may see."""
+    t = table(layer)
+    return uow.conn.execute(select(func.count()).select_from(t).where(visible(actor, t))).scalar()
 
 
 def _code_of(t):

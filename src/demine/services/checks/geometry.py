@@ -11,6 +11,7 @@ from demine.domain.geodesy import geodesic_area
 from demine.domain.geometry_rules import Extent
 from demine.services.checks.features import Features
 from demine.services.checks.report import ERROR, WARNING, Finding, m2
+from demine.storage import dialect
 
 DUPLICATE_SHARE = 0.9  # of the larger polygon
 # The planar estimate is within ~0.1% of the geodesic area for polygons of a few km; half the
@@ -28,16 +29,6 @@ def approx_m2(geoms: np.ndarray) -> np.ndarray:
     per_deg_lat = 111_132.92 - 559.82 * np.cos(2 * lat) + 1.175 * np.cos(4 * lat)
     per_deg_lon = 111_412.84 * np.cos(lat) - 93.5 * np.cos(3 * lat)
     return np.nan_to_num(shapely.area(geoms) * per_deg_lat * per_deg_lon)
-
-
-def sound(geoms: np.ndarray) -> np.ndarray:
-    """Geometries safe for overlay: invalid ones repaired (they are reported separately)."""
-    bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
-    if not bad.any():
-        return geoms
-    fixed = geoms.copy()
-    fixed[bad] = shapely.make_valid(geoms[bad])
-    return fixed
 
 
 def overlapping_pairs(
@@ -68,7 +59,7 @@ def invalid_findings(features: Features) -> list[Finding]:
     """Polygons that are missing, empty, not polygons, or invalid (with GEOS's reason)."""
     geoms = features.geoms
     polygonal = np.isin(shapely.get_type_id(geoms), _POLYGONAL)
-    bad = np.flatnonzero(~shapely.is_valid(geoms) | shapely.is_empty(geoms) | ~polygonal)
+    bad = np.flatnonzero(~features.valid | shapely.is_empty(geoms) | ~polygonal)
     reasons = shapely.is_valid_reason(geoms[bad])
     findings = []
     for i, reason in zip(bad, reasons, strict=True):
@@ -88,7 +79,7 @@ def invalid_findings(features: Features) -> list[Finding]:
 
 def hazard_overlap_findings(hazards: Features, tolerance_m2: float) -> list[Finding]:
     """Pairs of hazards sharing ground: ``duplicate`` when nearly the same polygon."""
-    geoms = sound(hazards.geoms)
+    geoms = hazards.sound
     left, right, _shared, areas = overlapping_pairs(geoms, tolerance_m2)
     own_area: dict[int, float] = {}
 
@@ -121,6 +112,16 @@ def _pair_finding(hazards: Features, i: int, j: int, area: float, smaller: float
     share = 100 * area / smaller if smaller else 100.0
     detail = f"overlaps {other} ({org_b}) by {m2(area)} ({share:.0f}% of the smaller); {who}"
     return Finding("overlap", WARNING, hazards.layer, hazards.codes[i], detail, other, area)
+
+
+def beyond(conn, t, extent: Extent) -> list:
+    """WHERE clauses, one per strip around ``extent``, keeping rows whose envelope meets
+    the strip through the spatial index: together, every row that may lie beyond it."""
+    far = 1e12
+    x0, y0, x1, y1 = (float(v) for v in (extent.minx, extent.miny, extent.maxx, extent.maxy))
+    strips = ((-far, -far, x0, far), (x1, -far, far, far), (-far, -far, far, y0),
+              (-far, y1, far, far))
+    return [dialect.spatial_clause(conn, t, strip) for strip in strips]
 
 
 def extent_findings(features: Features, extent: Extent | None) -> list[Finding]:

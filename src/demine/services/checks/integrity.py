@@ -8,10 +8,10 @@ from sqlalchemy import and_, select
 
 from demine.domain.actors import Actor
 from demine.services import audit
+from demine.services.checks.report import ERROR, WARNING, Finding
 from demine.services.permissions import visible
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import activities, eo_finds, hazards, metadata
-from demine.services.checks.report import ERROR, WARNING, Finding
 
 GUARDED_EVENTS = ("insert", "update", "delete")
 _CHUNK = 5_000  # ids per IN list, well under SQLite's bound-parameter limit

@@ -10,7 +10,7 @@ import shapely
 
 from demine.domain.geodesy import geodesic_area
 from demine.services.checks.features import Features
-from demine.services.checks.geometry import PREFILTER, approx_m2, overlapping_pairs, sound
+from demine.services.checks.geometry import PREFILTER, approx_m2, overlapping_pairs
 from demine.services.checks.report import ERROR, Finding, m2
 
 LEDGER = ("baseline_m2", "cancelled_m2", "reduced_m2", "cleared_m2", "remaining_m2")
@@ -87,7 +87,10 @@ def releases_outside(hazards: Features, releases: Features, tolerance_m2: float
     rows = np.flatnonzero((at >= 0) & ~shapely.is_missing(releases.geoms))
     if len(rows) == 0:
         return []
-    outside = shapely.difference(sound(releases.geoms[rows]), sound(hazards.geoms[at[rows]]))
+    # Most releases were trimmed to their hazard: covered, nothing outside. `covers` is
+    # several times cheaper than the difference, which is computed for the rest only.
+    rows = rows[~shapely.covers(hazards.sound[at[rows]], releases.sound[rows])]
+    outside = shapely.difference(releases.sound[rows], hazards.sound[at[rows]])
     kept = np.flatnonzero(approx_m2(outside) > PREFILTER * tolerance_m2)
     findings = []
     for k in kept:
@@ -108,7 +111,7 @@ def releases_overlapping(hazards: Features, releases: Features, tolerance_m2: fl
         return []
     hazard_ids = releases.columns["hazard_id"].astype(np.int64)
     at = _hazard_index(hazards, hazard_ids)
-    left, right, _shared, areas = overlapping_pairs(sound(releases.geoms), tolerance_m2,
+    left, right, _shared, areas = overlapping_pairs(releases.sound, tolerance_m2,
                                                     same=hazard_ids)
     findings = []
     for i, j, area in zip(left, right, areas, strict=True):

@@ -1,0 +1,203 @@
+"""`demine check`: data quality findings on real stores, through the command line."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+import shapely
+from pyproj import Geod
+from shapely.geometry import box
+from sqlalchemy import text
+
+from demine.domain.actors import Actor
+from demine.services import records, reference
+from demine.services.checks import CHECKS
+from demine.storage import gpkg
+
+ACTOR = Actor.system("test")
+
+
+def _check(cli, expected_exit: int) -> dict:
+    """Run `demine check --json`, assert its exit status, return the report."""
+    result = cli("check", "--json")
+    assert result.exit_code == expected_exit, result.output
+    return json.loads(result.stdout)
+
+
+def _found(report: dict, check: str) -> list[dict]:
+    return [f for f in report["findings"] if f["check"] == check]
+
+
+def _independent_area(geom) -> float:
+    """Geodesic m² by pyproj.Geod, edges straight in lon/lat sampled every ~1 m."""
+    geod = Geod(ellps="WGS84")
+    total = 0.0
+    for poly in shapely.get_parts(geom):
+        for sign, ring in [(1, poly.exterior), *((-1, r) for r in poly.interiors)]:
+            lon, lat = [], []
+            xy = list(ring.coords)
+            for (x0, y0), (x1, y1) in zip(xy[:-1], xy[1:], strict=True):
+                n = max(int(np.hypot(x1 - x0, y1 - y0) / 1e-5), 1)
+                lon.extend(np.linspace(x0, x1, n, endpoint=False))
+                lat.extend(np.linspace(y0, y1, n, endpoint=False))
+            total += sign * abs(geod.polygon_area_perimeter(lon, lat)[0])
+    return total
+
+
+def _gpkg_only(store_url: str) -> str:
+    if not store_url.startswith("sqlite"):
+        pytest.skip("GeoPackage only: simulates another tool writing into the .gpkg file")
+    return store_url.removeprefix("sqlite:///")
+
+
+@contextmanager
+def _gis_tool(path: str):
+    """A connection like a GIS tool's that knows the guard function, foreign keys off."""
+    conn = sqlite3.connect(path)
+    gpkg.register_functions(conn)
+    conn.create_function(gpkg.GUARD_FUNCTION, 0, lambda: 1)
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield conn
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def test_a_clean_demo_has_no_findings(cli):
+    """The generated demo is consistent: no errors, no warnings, exit 0; counts reported."""
+    assert cli("demo", "--scale", "small", "--no-serve").exit_code == 0
+    report = _check(cli, 0)
+    assert report["findings"] == []
+    assert report["counts"] == dict.fromkeys(CHECKS, 0)
+    assert report["checked"]["hazards"] == 200
+    assert report["checked"]["eo_finds"] > 0 and report["checked"]["audit_log"] > 0
+    human = cli("check")
+    assert human.exit_code == 0, human.output
+    assert "Findings per check" in human.stdout and "checked 200 hazards" in human.stdout
+
+
+def test_overlapping_and_duplicate_hazards_are_warnings(cli, database):
+    """Overlaps name both hazards, the organisations and the geodesic shared area."""
+    first = box(30.50, 48.20, 30.51, 48.21)
+    second = box(30.505, 48.205, 30.515, 48.215)
+    with database.transaction() as uow:
+        for code in ("OPA", "OPB"):
+            reference.add_organisation(uow, actor=ACTOR, code=code, name=code, kind="ngo")
+        for code, org, geom in (("HZ-A", "OPA", first), ("HZ-B", "OPB", second),
+                                ("HZ-C", "OPB", first)):
+            records.create_record(uow, actor=ACTOR, layer="hazards", data={
+                "code": code, "hazard_type": "SHA", "organisation": org,
+                "reported_on": "2025-01-01", "geometry": geom})
+    report = _check(cli, 0)  # warnings only
+    overlaps = {(f["record"], f["other"]): f for f in _found(report, "overlap")}
+    assert set(overlaps) == {("HZ-A", "HZ-B"), ("HZ-B", "HZ-C")}
+    expected = _independent_area(first.intersection(second))
+    finding = overlaps[("HZ-A", "HZ-B")]
+    assert finding["severity"] == "warning"
+    assert abs(finding["area_m2"] - expected) < 0.01
+    assert "HZ-B (OPB)" in finding["detail"] and "25% of the smaller" in finding["detail"]
+    assert "two operators" in finding["detail"]
+    [duplicate] = _found(report, "duplicate")
+    assert (duplicate["record"], duplicate["other"]) == ("HZ-A", "HZ-C")
+    assert abs(duplicate["area_m2"] - _independent_area(first)) < 0.01
+    assert report["counts"]["overlap"] == 2 and report["counts"]["duplicate"] == 1
+
+
+def _first(conn, sql: str):
+    return conn.execute(sql).fetchone()
+
+
+def _wrong_remaining(conn):
+    code, = _first(conn, "SELECT code FROM hazards ORDER BY id LIMIT 1")
+    conn.execute("UPDATE hazards SET remaining_m2 = remaining_m2 + 1234.5 WHERE code = ?",
+                 (code,))
+    return "ledger_imbalance", code, "off by -1,234.50 m²"
+
+
+def _dangling_find(conn):
+    blob, org = _first(conn, "SELECT geom, organisation_id FROM eo_finds LIMIT 1")
+    conn.execute(
+        "INSERT INTO eo_finds (code, hazard_id, geom, category, found_on, organisation_id, "
+        "recorded_at) VALUES ('EO-ORPHAN', 999999, ?, 'uxo', '2025-05-01', ?, "
+        "'2025-05-01T00:00:00.000Z')", (blob, org))
+    return "orphan", "EO-ORPHAN", "hazard_id 999999 points to no hazards row"
+
+
+def _release_moved_out(conn):
+    rowid, blob = _first(conn, "SELECT id, geom FROM land_releases ORDER BY id LIMIT 1")
+    moved = shapely.transform(gpkg.decode(blob), lambda xy: xy + 0.01)
+    conn.execute("UPDATE land_releases SET geom = ? WHERE id = ?", (gpkg.encode(moved), rowid))
+    code, = _first(conn, f"SELECT a.code FROM land_releases r JOIN activities a "
+                         f"ON a.id = r.activity_id WHERE r.id = {rowid}")
+    return "ledger_imbalance", code, "outside hazard"
+
+
+def _guard_dropped(conn):
+    conn.execute("DROP TRIGGER demine_guard_hazards_update")
+    return "unvalidated_edit", None, "update"
+
+
+def _audit_edited(conn):
+    conn.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
+    return "audit_chain", "entry 2", "does not match its hash"
+
+
+@pytest.mark.parametrize("tamper", [_wrong_remaining, _dangling_find, _release_moved_out,
+                                    _guard_dropped, _audit_edited])
+def test_writes_by_another_tool_are_errors(cli, store_url, tamper):
+    """A GIS tool writing with foreign keys off (guard faked): check names it, exits 1."""
+    path = _gpkg_only(store_url)
+    assert cli("demo", "--scale", "small", "--no-serve").exit_code == 0
+    with _gis_tool(path) as conn:
+        check, record, words = tamper(conn)
+    report = _check(cli, 1)
+    matches = [f for f in _found(report, check) if f["record"] == record]
+    assert matches, report["findings"]
+    assert all(f["severity"] == "error" for f in matches)
+    assert any(words in f["detail"] for f in matches), matches
+    if check == "unvalidated_edit":
+        assert [f["layer"] for f in matches] == ["hazards"]
+    human = cli("check")
+    assert human.exit_code == 1 and check in human.stdout
+
+
+def _rewrite(database, store_url, layer: str, change, postgis_expression: str) -> str:
+    """Change the geometry of a layer's first record as a tool writing directly would."""
+    if store_url.startswith("sqlite"):
+        with _gis_tool(store_url.removeprefix("sqlite:///")) as conn:
+            code, blob = _first(conn, f"SELECT code, geom FROM {layer} ORDER BY id LIMIT 1")
+            conn.execute(f"UPDATE {layer} SET geom = ? WHERE code = ?",
+                         (gpkg.encode(change(gpkg.decode(blob))), code))
+        return code
+    with database.engine.begin() as conn:
+        code = conn.execute(text(f"SELECT code FROM {layer} ORDER BY id LIMIT 1")).scalar()
+        conn.execute(text(f"UPDATE {layer} SET geom = {postgis_expression} WHERE code = :code"),
+                     {"code": code})
+    return code
+
+
+def _flip(database, store_url, layer: str) -> str:
+    return _rewrite(database, store_url, layer,
+                    lambda g: shapely.transform(g, lambda xy: xy[:, ::-1]),
+                    "ST_FlipCoordinates(geom)")
+
+
+def test_swapped_coordinates_and_strays_outside_the_gazetteer(cli, database, store_url):
+    """Swapped lat/lon is an error; a point merely outside the gazetteer a warning."""
+    assert cli("demo", "--scale", "small", "--no-serve").exit_code == 0
+    hazard = _flip(database, store_url, "hazards")
+    find = _flip(database, store_url, "eo_finds")
+    stray = _rewrite(database, store_url, "accidents", lambda g: shapely.Point(5.0, 5.0),
+                     "ST_SetSRID(ST_MakePoint(5.0, 5.0), 4326)")
+    report = _check(cli, 1)
+    swapped = {(f["layer"], f["record"]) for f in _found(report, "swapped_lat_lon")}
+    assert swapped == {("hazards", hazard), ("eo_finds", find)}
+    [outside] = _found(report, "outside_gazetteer")
+    assert (outside["layer"], outside["record"], outside["severity"]) == (
+        "accidents", stray, "warning")
+    assert "lon 5.00000, lat 5.00000" in outside["detail"]
