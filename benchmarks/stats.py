@@ -60,17 +60,22 @@ def _import_only() -> list[str]:
     return [sys.executable, "-c", "import demine.cli.app"]
 
 
-def profile(path: Path, kwargs: dict[str, Any], top: int = 25) -> str:
-    """cProfile of one service call, cumulative order: where a slow variant spends its time."""
+def profile(path: Path, kwargs: dict[str, Any], top: int = 20) -> str:
+    """One service call under cProfile, then its SQL statements timed one by one."""
     import cProfile
     import io
     import pstats
 
+    from benchmarks import sqlprofile
+
     database = Database(Settings(database_url=sqlite_url(path)))
+    actor = Actor.system("bench")
     profiler = cProfile.Profile()
-    seconds, _ = timed(lambda: profiler.runcall(_service, database, Actor.system("bench"),
-                                                kwargs))
+    seconds, _ = timed(lambda: profiler.runcall(_service, database, actor, kwargs))
+    statements = sqlprofile.capture(database, lambda: _service(database, actor, kwargs))
     database.dispose()
     text = io.StringIO()
     pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(top)
-    return f"{seconds:.3f} s\n{text.getvalue()}"
+    return (f"service {seconds:.3f} s under cProfile\n{text.getvalue()}"
+            f"SQL statements rerun alone:\n"
+            f"{sqlprofile.render(sqlprofile.replay(path, statements))}")

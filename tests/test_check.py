@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from demine.domain.actors import Actor
 from demine.services import records, reference
-from demine.services.checks import CHECKS
+from demine.services.checks import CHECKS, run_checks
 from demine.storage import gpkg
 
 ACTOR = Actor.system("test")
@@ -106,6 +106,24 @@ def test_overlapping_and_duplicate_hazards_are_warnings(cli, database):
     assert (duplicate["record"], duplicate["other"]) == ("HZ-A", "HZ-C")
     assert abs(duplicate["area_m2"] - _independent_area(first)) < 0.01
     assert report["counts"]["overlap"] == 2 and report["counts"]["duplicate"] == 1
+
+
+def test_an_operator_sees_findings_only_on_what_it_may_see(database):
+    """Reads are filtered by the actor: another operator's shared hazards stay out."""
+    with database.transaction() as uow:
+        ids = {code: reference.add_organisation(uow, actor=ACTOR, code=code, name=code,
+                                                kind="ngo")["id"] for code in ("OPA", "OPB")}
+        for code, org in (("HZ-A", "OPA"), ("HZ-B", "OPB")):
+            records.create_record(uow, actor=ACTOR, layer="hazards", data={
+                "code": code, "hazard_type": "SHA", "organisation": org,
+                "reported_on": "2025-01-01", "geometry": box(30.5, 48.2, 30.51, 48.21)})
+    operator = Actor("ops-a", organisation_id=ids["OPA"], roles=frozenset())
+    with database.read() as uow:
+        mine = run_checks(uow, actor=operator)
+        everything = run_checks(uow, actor=ACTOR)
+    assert mine.checked["hazards"] == 1 and "audit_log" not in mine.checked
+    assert mine.counts["duplicate"] == 0
+    assert everything.counts["duplicate"] == 1 and everything.checked["audit_log"] > 0
 
 
 def _first(conn, sql: str):

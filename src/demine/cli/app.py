@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from demine.cli import checks, data, demo, quality, server
+from demine.cli import accounts, audit, checks, data, demo, quality, server
 
 app = typer.Typer(
     name="demine",
@@ -18,6 +18,8 @@ demo.register(app)
 data.register(app)
 quality.register(app)
 checks.register(app)
+accounts.register(app)
+audit.register(app)
 
 
 def main() -> None:

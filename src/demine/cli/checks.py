@@ -62,7 +62,7 @@ def _render(report: CheckReport) -> None:
         counts.add_row(name, f"{n:,}")
     out.print(counts)
     checked = ", ".join(f"{n:,} {name}" for name, n in report.checked.items())
-    out.print(f"checked {checked}", markup=False)
+    out.print(f"checked {checked}", markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -65,3 +65,15 @@ class StorageError(DemineError):
     """The store cannot be opened or is not a demine database."""
 
     code = "storage_error"
+
+
+class Unauthenticated(DemineError):
+    """No valid credentials were given where they are needed."""
+
+    code = "unauthenticated"
+
+
+class Throttled(DemineError):
+    """Too many attempts; try again later."""
+
+    code = "throttled"

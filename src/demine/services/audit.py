@@ -125,3 +125,15 @@ def verify(uow: UnitOfWork) -> tuple[int, int | None, str | None]:
             return count, entry["seq"], "entry content does not match its hash"
         prev = entry["entry_hash"]
     return count, None, None
+
+
+def entries(uow: UnitOfWork, *, actor: Actor):
+    """Every entry in order, as plain dicts with the chained fields (admins and authority)."""
+    if not (actor.is_admin or actor.at_authority):
+        from demine.domain.errors import PermissionDenied
+
+        raise PermissionDenied("reading the audit log needs the authority or an administrator")
+    for row in uow.conn.execute(select(audit_log).order_by(audit_log.c.seq)).mappings():
+        entry = dict(row)
+        entry["at"] = _jsonable(entry["at"])
+        yield entry

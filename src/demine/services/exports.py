@@ -6,13 +6,13 @@ from sqlalchemy import Boolean, Date, Float, Integer, Table, select
 
 from demine.domain.actors import Actor
 from demine.domain.errors import Invalid, Problem
+from demine.domain.permissions import sees_personal_data
 from demine.formats.base import LayerData
 from demine.services.permissions import visible
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import ATTRIBUTE_TABLES, LAYERS, Geometry, Timestamp, table
 
 EXPORTABLE = (*LAYERS, *ATTRIBUTE_TABLES)
-PERSONAL_GRANT = "casualty-personal"
 
 
 def _kind(column) -> str | None:
@@ -59,7 +59,7 @@ def _layer(uow: UnitOfWork, actor: Actor, name: str) -> LayerData:
 
 def _allowed(actor: Actor, column) -> bool:
     """Personal casualty fields only for holders of the casualty-personal grant."""
-    return not column.info.get("sensitive") or PERSONAL_GRANT in actor.roles
+    return not column.info.get("sensitive") or sees_personal_data(actor)
 
 
 def _reference_codes(t: Table):

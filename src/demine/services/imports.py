@@ -51,7 +51,7 @@ def import_features(
     """Import the features of each layer into the layer of the same name (or ``target``)."""
     plan = _plan(layers, target)
     report, problems = ImportReport(dry_run=dry_run), []
-    resolver = Resolver(uow)
+    resolver = Resolver(uow, actor)
     total, done = sum(len(f) for f in plan.values()), 0
     with uow.savepoint() as whole:
         for name, features in plan.items():

@@ -1,24 +1,87 @@
 """Who may see what, as SQL: the one predicate every list, count, export and statistic uses.
 
-The rules (need-to-know by sensitivity) live in demine.domain.permissions; this module only
-turns them into a WHERE clause so lists are never filtered in Python after the fact.
+Need-to-know by sensitivity: ``public`` (anyone, approved records), ``shared`` (owner, the
+authority, partners named in the owner's sharing agreements), ``restricted`` (owner and
+organisations named on the record), ``confidential`` (users named on the record). Others'
+unapproved records are seen only by the owner and, to review them, by the authority.
+Lists are filtered in SQL, never in Python after the fact; one record is checked with the
+same predicate (see ``require_visible``), so a record one may not see is simply not found.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Table, false, or_, true
+from typing import Any
+
+from sqlalchemy import Table, and_, exists, false, or_, select, true
 
 from demine.domain.actors import Actor
-from demine.domain.vocab import Sensitivity
+from demine.domain.errors import NotFound
+from demine.domain.permissions import sees_personal_data
+from demine.storage.tables import record_grants, sharing_agreements, table
+
+REFERENCE = frozenset({"organisations", "teams", "admin_areas", "places", "terrain_lines",
+                       "eo_models"})
+CHILDREN = {"eore_beneficiaries": ("session_id", "eore_sessions"),
+            "non_conformities": ("inspection_id", "qa_inspections")}
+PRIVATE = frozenset({"users", "api_tokens", "login_failures", "record_grants",
+                     "sharing_agreements", "audit_log"})
 
 
 def visible(actor: Actor, t: Table):
-    """A WHERE clause keeping the rows of ``t`` that ``actor`` may see."""
+    """A WHERE clause keeping the rows of ``t`` (a table, history table or alias) ``actor`` sees."""
+    base = getattr(t, "element", t).name.removesuffix("_history")
     if actor.is_admin:
         return true()
-    if "sensitivity" not in t.c:
-        return true() if actor.organisation_id is not None else false()
-    public = t.c.sensitivity == Sensitivity.PUBLIC.value
+    if base in REFERENCE:
+        return true()
+    if base in PRIVATE:
+        return false()
+    parent = CHILDREN.get(base)
+    if parent:
+        fk, parent_name = parent
+        p = table(parent_name)
+        return t.c[fk].in_(select(p.c.id).where(visible(actor, p)))
+    return _by_sensitivity(actor, t, base)
+
+
+def _by_sensitivity(actor: Actor, t, base: str):
+    approved = t.c.review_status == "approved"
+    public = and_(t.c.sensitivity == "public", approved)
     if actor.organisation_id is None:
         return public
-    return or_(public, t.c.organisation_id == actor.organisation_id)
+    named_user = exists().where(
+        record_grants.c.table_name == base, record_grants.c.record_id == t.c.id,
+        record_grants.c.user_id == actor.user_id)
+    named_org = exists().where(
+        record_grants.c.table_name == base, record_grants.c.record_id == t.c.id,
+        record_grants.c.organisation_id == actor.organisation_id)
+    partner = exists().where(
+        sharing_agreements.c.owner_id == t.c.organisation_id,
+        sharing_agreements.c.partner_id == actor.organisation_id)
+    own = and_(t.c.organisation_id == actor.organisation_id,
+               or_(t.c.sensitivity != "confidential", named_user))
+    shared = and_(t.c.sensitivity == "shared", true() if actor.at_authority else partner)
+    others = or_(t.c.sensitivity == "public", shared,
+                 and_(t.c.sensitivity == "restricted", named_org),
+                 and_(t.c.sensitivity == "confidential", named_user))
+    reviewable = or_(approved, t.c.review_status == "submitted") if actor.at_authority \
+        else approved
+    return or_(own, and_(reviewable, others))
+
+
+def require_visible(uow, actor: Actor, layer: str, record_id: int) -> None:
+    """Raise NotFound unless ``actor`` may see the record (the same predicate as lists)."""
+    t = table(layer)
+    found = uow.conn.execute(
+        select(t.c.id).where(t.c.id == record_id, visible(actor, t))).first()
+    if found is None:
+        raise NotFound(f"{layer} {record_id} not found")
+
+
+def redact(actor: Actor, layer: str, row: dict[str, Any]) -> dict[str, Any]:
+    """The row without personal fields the actor may not read (casualties)."""
+    if layer.removesuffix("_history") != "casualties" or sees_personal_data(actor):
+        return row
+    t = table("casualties")
+    return {k: (None if k in t.c and t.c[k].info.get("sensitive") else v)
+            for k, v in row.items()}

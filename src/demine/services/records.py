@@ -12,10 +12,19 @@ from sqlalchemy import delete, func, insert, select, update
 
 from demine.domain.actors import Actor
 from demine.domain.entities import Entity, entity
-from demine.domain.errors import Conflict, Invalid, NotFound, PreconditionFailed, Problem
+from demine.domain.errors import (
+    Conflict,
+    Invalid,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+    Problem,
+)
 from demine.domain.geometry_rules import as_multipolygon, check_geometry
+from demine.domain.permissions import initial_review_status, refusal
 from demine.domain.validation import coerce_record
 from demine.services import audit, history
+from demine.services.permissions import redact, require_visible
 from demine.services.references import Resolver
 from demine.storage import dialect
 from demine.storage.database import UnitOfWork
@@ -70,8 +79,12 @@ def create_record(
 ) -> dict[str, Any]:
     """Validate and store one new record with its audit entry; returns the stored row."""
     ent = entity(layer)
-    resolver = resolver or Resolver(uow)
+    resolver = resolver or Resolver(uow, actor)
+    if not actor.is_admin and data.get("organisation") in (None, "") and \
+            data.get("organisation_id") in (None, ""):
+        data = {**data, "organisation_id": actor.organisation_id}
     change = _prepare(uow, actor, ent, data, resolver, old=None)
+    _authorise(actor, "create", layer, change.values)
     t = table(layer)
     values = change.values
     values["code"] = _code_for(uow, ent, data.get("code"), change.record)
@@ -80,8 +93,8 @@ def create_record(
         values["id"] = explicit_id
     if ent.versioned:
         values.update(version=1, recorded_at=uow.now, recorded_by=actor.name)
-        for key, default in (("sensitivity", "shared"), ("review_status", "approved")):
-            values[key] = values.get(key) or default
+        values["sensitivity"] = values.get("sensitivity") or "shared"
+        values["review_status"] = _review_status(actor, values.get("review_status"))
     elif "created_at" in table(layer).c:
         values["created_at"] = uow.now
     record_id = uow.conn.execute(insert(t).returning(t.c.id), values).scalar_one()
@@ -105,12 +118,18 @@ def update_record(
 ) -> dict[str, Any]:
     """Apply changes to one record, keeping the old version in history."""
     ent = entity(layer)
+    require_visible(uow, actor, layer, record_id)
     old = _row(uow, layer, record_id)
+    _authorise(actor, "update", layer, old)
     _check_version(ent, old, expected_version)
     merged = {**_raw_of(ent, old), **changes}
-    change = _prepare(uow, actor, ent, merged, Resolver(uow), old=old)
+    change = _prepare(uow, actor, ent, merged, Resolver(uow, actor), old=old)
+    _authorise(actor, "update", layer, change.values)
     t = table(layer)
     values, where = change.values, [t.c.id == record_id]
+    if ent.versioned:
+        values["review_status"] = _review_status(actor, changes.get("review_status"),
+                                                 old["review_status"])
     if ent.versioned:
         history.archive(uow, layer, old, actor=actor)
         values.update(version=old["version"] + 1, recorded_at=uow.now, recorded_by=actor.name)
@@ -130,9 +149,11 @@ def delete_record(
 ) -> None:
     """Delete one record; its last version stays in history."""
     ent = entity(layer)
+    require_visible(uow, actor, layer, record_id)
     old = _row(uow, layer, record_id)
+    _authorise(actor, "delete", layer, old)
     _check_version(ent, old, expected_version)
-    change = Change(uow, actor, ent, label(ent, old), Resolver(uow), {}, {}, old=old)
+    change = Change(uow, actor, ent, label(ent, old), Resolver(uow, actor), {}, {}, old=old)
     _hooks(layer).before_delete(change)
     if ent.versioned:
         history.archive(uow, layer, old, actor=actor)
@@ -147,9 +168,23 @@ def delete_record(
                  code=old["code"], before=old, detail=_detail(change))
 
 
-def get_record(uow: UnitOfWork, *, layer: str, record_id: int) -> dict[str, Any]:
-    """One stored row."""
-    return _row(uow, layer, record_id)
+def get_record(uow: UnitOfWork, *, actor: Actor, layer: str, record_id: int) -> dict[str, Any]:
+    """One record as ``actor`` may see it (NotFound when it may not)."""
+    require_visible(uow, actor, layer, record_id)
+    return redact(actor, layer, _row(uow, layer, record_id))
+
+
+def _authorise(actor: Actor, action: str, layer: str, record: dict[str, Any] | None) -> None:
+    reason = refusal(actor, action, layer, record)
+    if reason:
+        raise PermissionDenied(reason)
+
+
+def _review_status(actor: Actor, asked: str | None, current: str | None = None) -> str:
+    """Operators' writes go (back) to review; the authority and admins may set it."""
+    if actor.is_admin or actor.at_authority:
+        return asked or current or "approved"
+    return initial_review_status(actor)
 
 
 def _check_version(ent: Entity, old: dict[str, Any], expected: int | None) -> None:

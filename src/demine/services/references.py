@@ -8,9 +8,11 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
 
+from demine.domain.actors import Actor
 from demine.domain.entities import Entity
 from demine.domain.errors import Problem
 from demine.domain.geometry_rules import Extent
+from demine.services.permissions import visible
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import admin_areas, table
 
@@ -31,8 +33,9 @@ NOUNS = {
 class Resolver:
     """Looks up referenced records once per unit of work and remembers the answers."""
 
-    def __init__(self, uow: UnitOfWork):
+    def __init__(self, uow: UnitOfWork, actor: Actor | None = None):
         self.uow = uow
+        self.actor = actor
         self._ids: dict[str, dict[Any, int | str | None]] = {}
         self._gazetteer = None
         self._extent: Extent | None | bool = False
@@ -73,7 +76,10 @@ class Resolver:
             ).first()
             return row.code if row else None
         column = t.c.id if isinstance(value, int) else t.c.code
-        row = self.uow.conn.execute(select(t.c.id).where(column == value)).first()
+        query = select(t.c.id).where(column == value)
+        if self.actor is not None:  # a record one may not see does not exist for one
+            query = query.where(visible(self.actor, t))
+        row = self.uow.conn.execute(query).first()
         return row.id if row else None
 
     def extent(self) -> Extent | None:

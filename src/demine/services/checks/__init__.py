@@ -3,8 +3,8 @@
 Findings are errors (invalid geometry, ledger imbalance, dangling foreign keys, swapped
 coordinates, missing edit guards, a broken audit chain) or warnings (overlapping or duplicate
 hazards, records outside the gazetteer, logical orphans). Every read is filtered by what the
-actor may see; the store-wide integrity checks (edit guards, audit chain) run for
-administrators only, since a partial view cannot vouch for the whole store.
+actor may see; what a partial view cannot vouch for (edit guards, the audit chain, a
+hazard's columns against all of its releases) is checked for administrators only.
 """
 
 from __future__ import annotations
@@ -48,8 +48,9 @@ def run_checks(
         report.findings += geometry.invalid_findings(layers[name])
     report.findings += geometry.hazard_overlap_findings(layers["hazards"], OVERLAP_TOLERANCE_M2)
     done("geometry")
-    report.findings += ledger.ledger_findings(layers["hazards"], layers["land_releases"],
-                                              uow.settings.release_tolerance_m2)
+    report.findings += ledger.ledger_findings(
+        layers["hazards"], layers["land_releases"], uow.settings.release_tolerance_m2,
+        all_releases_seen=actor.is_admin, progress=done.within("ledger"))
     done("ledger")
     report.findings += _extent_findings(uow, actor, report.checked)
     done("extent")
@@ -90,3 +91,7 @@ class _Stages:
     def __call__(self, stage: str) -> None:
         self.done += _STAGES[stage]
         self.progress(self.done, self.total)
+
+    def within(self, stage: str) -> Callable[[float], None]:
+        """A callback(fraction) for progress inside the stage that comes next."""
+        return lambda fraction: self.progress(self.done + fraction * _STAGES[stage], self.total)

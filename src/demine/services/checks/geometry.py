@@ -80,24 +80,20 @@ def invalid_findings(features: Features) -> list[Finding]:
 def hazard_overlap_findings(hazards: Features, tolerance_m2: float) -> list[Finding]:
     """Pairs of hazards sharing ground: ``duplicate`` when nearly the same polygon."""
     geoms = hazards.sound
-    left, right, _shared, areas = overlapping_pairs(geoms, tolerance_m2)
-    own_area: dict[int, float] = {}
-
-    def area_of(i: int) -> float:
-        if i not in own_area:
-            own_area[i] = geodesic_area(geoms[i])
-        return own_area[i]
-
-    findings = []
-    for i, j, area in zip(left, right, areas, strict=True):
-        a_area, b_area = area_of(i), area_of(j)
-        findings.append(_pair_finding(hazards, i, j, area, min(a_area, b_area),
-                                      max(a_area, b_area)))
-    return findings
+    left, right, shared, areas = overlapping_pairs(geoms, tolerance_m2)
+    # Shares are ratios of planar areas: for two neighbouring polygons they equal the
+    # geodesic ratios to ~1e-5, so only the reported m² needs the geodesic measure.
+    planar = shapely.area(shared)
+    of_left, of_right = shapely.area(geoms[left]), shapely.area(geoms[right])
+    smaller = planar / np.maximum(np.minimum(of_left, of_right), 1e-300)
+    larger = planar / np.maximum(np.maximum(of_left, of_right), 1e-300)
+    return [_pair_finding(hazards, i, j, area, share_small, share_large)
+            for i, j, area, share_small, share_large
+            in zip(left, right, areas, smaller, larger, strict=True)]
 
 
-def _pair_finding(hazards: Features, i: int, j: int, area: float, smaller: float,
-                  larger: float) -> Finding:
+def _pair_finding(hazards: Features, i: int, j: int, area: float, of_smaller: float,
+                  of_larger: float) -> Finding:
     org_a, org_b = hazards.orgs[i], hazards.orgs[j]
     if org_a != org_b:
         who = (f"recorded by {org_a} and {org_b}: possibly the same ground recorded twice "
@@ -105,12 +101,12 @@ def _pair_finding(hazards: Features, i: int, j: int, area: float, smaller: float
     else:
         who = f"both recorded by {org_a}"
     other = hazards.codes[j]
-    if larger > 0 and area >= DUPLICATE_SHARE * larger:
+    if of_larger >= DUPLICATE_SHARE:
         detail = (f"nearly the same polygon as {other} ({org_b}): {m2(area)} shared "
-                  f"({100 * area / larger:.1f}% of the larger); {who}")
+                  f"({100 * of_larger:.1f}% of the larger); {who}")
         return Finding("duplicate", WARNING, hazards.layer, hazards.codes[i], detail, other, area)
-    share = 100 * area / smaller if smaller else 100.0
-    detail = f"overlaps {other} ({org_b}) by {m2(area)} ({share:.0f}% of the smaller); {who}"
+    detail = (f"overlaps {other} ({org_b}) by {m2(area)} ({100 * of_smaller:.0f}% of the "
+              f"smaller); {who}")
     return Finding("overlap", WARNING, hazards.layer, hazards.codes[i], detail, other, area)
 
 

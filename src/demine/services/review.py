@@ -1,0 +1,51 @@
+"""The review workflow: operator data enters as submitted; the authority approves or rejects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from demine.domain.actors import Actor
+from demine.domain.entities import entity
+from demine.domain.errors import Conflict, Invalid, PermissionDenied, PreconditionFailed, Problem
+from demine.domain.permissions import refusal
+from demine.services import audit, history
+from demine.services.permissions import require_visible
+from demine.storage.database import UnitOfWork
+from demine.storage.tables import table
+
+DECISIONS = {"approve": "approved", "reject": "rejected"}
+
+
+def review_record(
+    uow: UnitOfWork, *, actor: Actor, layer: str, record_id: int, decision: str,
+    reason: str | None = None, expected_version: int | None = None,
+) -> dict[str, Any]:
+    """Approve or reject a submitted record (a rejection needs a reason); kept in history."""
+    ent = entity(layer)
+    if not ent.versioned:
+        raise Invalid(Problem(layer, "layer", "reference data is not reviewed"))
+    if decision not in DECISIONS:
+        raise Invalid(Problem(f"{ent.label} {record_id}", "decision",
+                              f"unknown decision {decision!r} (approve or reject)"))
+    if decision == "reject" and not (reason or "").strip():
+        raise Invalid(Problem(f"{ent.label} {record_id}", "reason", "a rejection needs a reason"))
+    require_visible(uow, actor, layer, record_id)
+    t = table(layer)
+    old = dict(uow.conn.execute(select(t).where(t.c.id == record_id)).mappings().one())
+    why = refusal(actor, "review", layer, old)
+    if why:
+        raise PermissionDenied(why)
+    if old["review_status"] != "submitted":
+        raise Conflict(f"{ent.label} {old['code']} is {old['review_status']}, not submitted")
+    if expected_version is not None and old["version"] != expected_version:
+        raise PreconditionFailed(f"{ent.label} {old['code']} is at version {old['version']}")
+    history.archive(uow, layer, old, actor=actor)
+    values = {"review_status": DECISIONS[decision], "review_note": reason,
+              "version": old["version"] + 1, "recorded_at": uow.now, "recorded_by": actor.name}
+    uow.conn.execute(update(t).where(t.c.id == record_id).values(**values))
+    row = {**old, **values}
+    audit.append(uow, actor=actor, action=f"{layer}.{decision}", table=layer,
+                 record_id=record_id, code=old["code"], before=old, after=row, detail=reason)
+    return row
