@@ -35,7 +35,7 @@ OVERLAP_SHIFT = 0.35  # of the polygon's width: a partial overlap
 def demine_pairs(features: Features) -> peer.Pairs:
     """Demine's findings as {(code a, code b): "overlap" | "duplicate"}."""
     findings = hazard_overlap_findings(features, OVERLAP_TOLERANCE_M2)
-    return {peer._key(f.record, f.other): f.check for f in findings}
+    return {peer.pair_key(f.record, f.other): f.check for f in findings}
 
 
 def read_hazards(database: Database) -> Features:

@@ -65,11 +65,12 @@ def _classify(h: gpd.GeoDataFrame, left: np.ndarray, right: np.ndarray, shared: 
     for i, j, area in zip(left.tolist(), right.tolist(), areas.tolist(), strict=True):
         larger = max(own[i], own[j])
         kind = "duplicate" if larger > 0 and area >= DUPLICATE_SHARE * larger else "overlap"
-        pairs[_key(codes[i], codes[j])] = kind
+        pairs[pair_key(codes[i], codes[j])] = kind
     return pairs
 
 
-def _key(a: str, b: str) -> tuple[str, str]:
+def pair_key(a: str, b: str) -> tuple[str, str]:
+    """A pair in one order, whichever side names it first."""
     return (a, b) if a <= b else (b, a)
 
 

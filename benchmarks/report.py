@@ -15,7 +15,10 @@ def render(figures: dict[str, Any]) -> str:
         lines += _overlaps(figures["overlaps"])
     if "check" in figures:
         c = figures["check"]
-        lines.append(f"\nwhole `demine check --json` (every check, 1 run): {c['wall_s']:.2f} s")
+        lines.append(f"\nwhole `demine check --json` (every check, 1 run): {c['wall_s']:.2f} s; "
+                     "findings " + ", ".join(f"{k} {v:,}" for k, v in c["counts"].items() if v))
+    for step, error in figures.get("errors", {}).items():
+        lines.append(f"\n{step}: FAILED: {error}")
     return "\n".join(lines)
 
 

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     release_tolerance_ratio: float = Field(default=0.001, ge=0, lt=0.5)
     closure_tolerance_m2: float = Field(default=1.0, ge=0)
     extent_margin_deg: float = Field(default=0.5, ge=0)
+    max_request_bytes: int = Field(default=20_000_000, gt=0, description="API request bodies")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, gt=0, lt=65536)
     workers: int = Field(default=1, ge=1)

@@ -44,12 +44,18 @@ def demo(
             counts = build_demo(database, actor=Actor.system("demo"), scale=scale, seed=seed,
                                 replace=replace, progress=tick)
     seconds = round(time.perf_counter() - started, 1)
+    logins = counts.pop("logins")
     if as_json:
-        print_json({"scale": scale, "seed": seed, "seconds": seconds, "rows": counts})
+        print_json({"scale": scale, "seed": seed, "seconds": seconds, "rows": counts,
+                    "logins": logins})
     else:
         err.print(f"demo region ({scale}, seed {seed}) built in {seconds} s: "
                   f"{counts.get('hazards', 0):,} hazards, {counts.get('eo_finds', 0):,} EO finds",
                   markup=False)
+        err.print("demo sign-ins (demo data only):", markup=False)
+        for login in logins:
+            err.print(f"  {login['role']:<10} {login['email']:<32} {login['password']}"
+                      f"  ({login['organisation']})", markup=False)
     if not no_serve:
         from demine.web.run import run
 

@@ -77,3 +77,9 @@ class Throttled(DemineError):
     """Too many attempts; try again later."""
 
     code = "throttled"
+
+
+class PreconditionRequired(DemineError):
+    """A conditional request was required (If-Match) and not made."""
+
+    code = "precondition_required"

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from demine.domain.actors import Actor
 from demine.domain.errors import Conflict
 from demine.services.bulk import load_dataset
+from demine.services.demo_access import add_demo_access
 from demine.services.setup import initialise
 from demine.storage.database import Database
 from demine.storage.tables import hazards
@@ -17,7 +18,7 @@ from demine.storage.tables import hazards
 def build_demo(
     database: Database, *, actor: Actor, scale: str, seed: int, replace: bool = False,
     progress: Callable[[int, int], None] = lambda done, total: None,
-) -> dict[str, int]:
+) -> dict:
     """Generate the region and load it into an empty store (a replaced file, with ``replace``)."""
     from demine.demo import generate  # the generator is only needed here
 
@@ -35,4 +36,6 @@ def build_demo(
     rows = {name: table_rows for name, table_rows in dataset.rows.items()
             if name != "eo_models"}  # the catalogue is seeded by initialise
     with database.transaction() as uow:
-        return load_dataset(uow, actor=actor, rows=rows, progress=progress)
+        counts = load_dataset(uow, actor=actor, rows=rows, progress=progress)
+        counts["logins"] = add_demo_access(uow, actor=actor)
+    return counts

@@ -9,6 +9,9 @@ from demine import __version__
 from demine.services.health import health
 from demine.settings import Settings
 from demine.storage.database import Database
+from demine.web import errors
+from demine.web.api import auth, meta, records
+from demine.web.security import Hardening
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -22,6 +25,11 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.database = database
+    errors.install(app)
+    app.add_middleware(Hardening, max_body=settings.max_request_bytes)
+    app.include_router(auth.router)
+    app.include_router(meta.router)
+    app.include_router(records.router)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> JSONResponse:

@@ -1,0 +1,179 @@
+"""CRUD for every layer: /api/v1/{layer}[/{id}], paged and filtered lists, ETag/If-Match.
+
+(No `from __future__ import annotations` here: FastAPI reads the per-layer body models from
+the annotations of functions made in a closure.)
+"""
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Query, Request, Response
+from pydantic import create_model
+from sqlalchemy import select
+
+from demine.domain.entities import ENTITIES
+from demine.domain.errors import Invalid, PreconditionFailed, PreconditionRequired, Problem
+from demine.services import records as record_service
+from demine.services.queries import ListQuery, list_records
+from demine.services.review import review_record
+from demine.storage.tables import organisations
+from demine.web.api.serialise import etag, item, payload
+from demine.web.deps import ActorDep, DatabaseDep, WriterDep
+from demine.web.schemas import MODELS, ReviewDecision
+
+router = APIRouter(prefix="/api/v1")
+
+
+def _org_codes(uow) -> dict[int, str]:
+    return dict(uow.conn.execute(select(organisations.c.id, organisations.c.code)).all())
+
+
+def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    if value is None:
+        return None
+    try:
+        parts = tuple(float(v) for v in value.split(","))
+    except ValueError:
+        parts = ()
+    if len(parts) != 4 or parts[0] > parts[2] or parts[1] > parts[3]:
+        raise Invalid(Problem("request", "bbox", "expected minx,miny,maxx,maxy (lon/lat)"))
+    return parts  # type: ignore[return-value]
+
+
+def _next_link(request: Request, offset: int, limit: int, total: int) -> str | None:
+    if offset + limit >= total:
+        return None
+    return str(request.url.include_query_params(offset=offset + limit, limit=limit))
+
+
+def _require_match(uow, layer: str, record_id: int, actor, if_match: str | None) -> dict:
+    if not if_match:
+        raise PreconditionRequired("send If-Match with the record's ETag")
+    current = record_service.get_record(uow, actor=actor, layer=layer, record_id=record_id)
+    if if_match.strip() != "*" and etag(current) not in [t.strip() for t in if_match.split(",")]:
+        raise PreconditionFailed("the record changed since you read it (ETag mismatch)")
+    return current
+
+
+def _list_route(layer: str, public):
+    def list_items(
+        request: Request, actor: ActorDep, database: DatabaseDep,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+        bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy")] = None,
+        status: Annotated[str | None, Query(max_length=40)] = None,
+        type: Annotated[str | None, Query(max_length=40)] = None,
+        organisation: Annotated[str | None, Query(max_length=48)] = None,
+        admin_area: Annotated[str | None, Query(max_length=48)] = None,
+        date_from: dt.date | None = None, date_to: dt.date | None = None,
+        q: Annotated[str | None, Query(max_length=200)] = None,
+    ) -> dict[str, Any]:
+        query = ListQuery(bbox=_bbox(bbox), status=status, type=type, organisation=organisation,
+                          admin_area=admin_area, date_from=date_from, date_to=date_to, q=q,
+                          limit=limit, offset=offset)
+        with database.read() as uow:
+            rows, total = list_records(uow, actor=actor, layer=layer, query=query)
+            codes = _org_codes(uow)
+        return {"items": [item(r, codes) for r in rows], "total": total, "limit": limit,
+                "offset": offset, "next": _next_link(request, offset, limit, total)}
+
+    list_items.__name__ = f"list_{layer}"
+    return list_items
+
+
+def _get_route(layer: str):
+    def get_item(record_id: int, response: Response, actor: ActorDep,
+                 database: DatabaseDep) -> dict[str, Any]:
+        with database.read() as uow:
+            row = record_service.get_record(uow, actor=actor, layer=layer, record_id=record_id)
+            codes = _org_codes(uow)
+        response.headers["ETag"] = etag(row)
+        return item(row, codes)
+
+    get_item.__name__ = f"get_{layer}"
+    return get_item
+
+
+def _write_routes(layer: str, create_body, update_body):
+    label = ENTITIES[layer].label
+
+    def create_item(body: Annotated[create_body, Body()], response: Response,
+                    actor: WriterDep, database: DatabaseDep) -> dict[str, Any]:
+        data = payload(body.model_dump(exclude_unset=True), f"{label} (new)")
+        with database.transaction() as uow:
+            row = record_service.create_record(uow, actor=actor, layer=layer, data=data)
+            codes = _org_codes(uow)
+        response.status_code = 201
+        response.headers["ETag"] = etag(row)
+        response.headers["Location"] = f"/api/v1/{layer}/{row['id']}"
+        return item(row, codes)
+
+    def update_item(record_id: int, body: Annotated[update_body, Body()], response: Response,
+                    actor: WriterDep, database: DatabaseDep,
+                    if_match: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+        data = payload(body.model_dump(exclude_unset=True), f"{label} {record_id}")
+        with database.transaction() as uow:
+            current = _require_match(uow, layer, record_id, actor, if_match)
+            row = record_service.update_record(
+                uow, actor=actor, layer=layer, record_id=record_id, changes=data,
+                expected_version=current.get("version"))
+            codes = _org_codes(uow)
+        response.headers["ETag"] = etag(row)
+        return item(row, codes)
+
+    def delete_item(record_id: int, actor: WriterDep, database: DatabaseDep,
+                    if_match: Annotated[str | None, Header()] = None) -> Response:
+        with database.transaction() as uow:
+            current = _require_match(uow, layer, record_id, actor, if_match)
+            record_service.delete_record(uow, actor=actor, layer=layer, record_id=record_id,
+                                         expected_version=current.get("version"))
+        return Response(status_code=204)
+
+    create_item.__name__, update_item.__name__ = f"create_{layer}", f"update_{layer}"
+    delete_item.__name__ = f"delete_{layer}"
+    return create_item, update_item, delete_item
+
+
+def _review_route(layer: str):
+    def review_item(record_id: int, decision: ReviewDecision, response: Response,
+                    actor: WriterDep, database: DatabaseDep,
+                    if_match: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+        with database.transaction() as uow:
+            current = _require_match(uow, layer, record_id, actor, if_match)
+            row = review_record(uow, actor=actor, layer=layer, record_id=record_id,
+                                decision=decision.decision, reason=decision.reason,
+                                expected_version=current.get("version"))
+            codes = _org_codes(uow)
+        response.headers["ETag"] = etag(row)
+        return item(row, codes)
+
+    review_item.__name__ = f"review_{layer}"
+    return review_item
+
+
+def _register(layer: str) -> None:
+    create_body, update_body, public = MODELS[layer]
+    tags: list = [layer]
+    path, item_path = f"/{layer}", f"/{layer}/{{record_id}}"
+    page = create_model(f"{public.__name__.removesuffix('Public')}Page",
+                        items=(list[public], ...), total=(int, ...), limit=(int, ...),
+                        offset=(int, ...), next=(str | None, None))
+    router.add_api_route(path, _list_route(layer, public), methods=["GET"], tags=tags,
+                         response_model=page, summary=f"List {layer}")
+    router.add_api_route(item_path, _get_route(layer), methods=["GET"], tags=tags,
+                         response_model=public, summary=f"Get one of {layer}")
+    create, update, delete = _write_routes(layer, create_body, update_body)
+    router.add_api_route(path, create, methods=["POST"], tags=tags, response_model=public,
+                         status_code=201, summary=f"Create in {layer}")
+    router.add_api_route(item_path, update, methods=["PATCH"], tags=tags,
+                         response_model=public, summary=f"Update (JSON merge patch) {layer}")
+    router.add_api_route(item_path, delete, methods=["DELETE"], tags=tags, status_code=204,
+                         summary=f"Delete from {layer}")
+    if ENTITIES[layer].versioned:
+        router.add_api_route(f"{item_path}/review", _review_route(layer), methods=["POST"],
+                             tags=tags, response_model=public,
+                             summary=f"Approve or reject submitted {layer}")
+
+
+for _layer in ENTITIES:
+    _register(_layer)

@@ -1,0 +1,48 @@
+"""Rows → API items: GeoJSON geometry, organisation codes, ETags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shapely.geometry import mapping, shape
+
+from demine.domain.errors import Invalid, Problem
+from demine.services.audit import content_hash
+
+INTERNAL = ("geom",)
+
+
+def item(row: dict[str, Any], org_codes: dict[int, str]) -> dict[str, Any]:
+    """One record as the API shows it."""
+    out = {k: v for k, v in row.items() if k not in INTERNAL}
+    if "geom" in row:
+        out["geometry"] = mapping(row["geom"]) if row["geom"] is not None else None
+    if "organisation_id" in row:
+        out["organisation"] = org_codes.get(row["organisation_id"])
+    return out
+
+
+def etag(row: dict[str, Any]) -> str:
+    """A strong validator of the record's current content."""
+    return f'"{content_hash(row)[:24]}"'
+
+
+def geometry_in(value: Any, field: str, record: str):
+    """A shapely geometry from a GeoJSON object (None stays None)."""
+    if value is None:
+        return None
+    try:
+        return shape(value)
+    except Exception as exc:  # noqa: BLE001 - any parse failure is the client's input
+        raise Invalid(Problem(record, field, f"not a GeoJSON geometry: {exc}")) from None
+
+
+def payload(body: dict[str, Any], record: str) -> dict[str, Any]:
+    """A request body as the services take it: geometries parsed, names mapped."""
+    data = dict(body)
+    if "geometry" in data:
+        data["geometry"] = geometry_in(data["geometry"], "geometry", record)
+    if "released_geometry" in data:
+        data["released_geom"] = geometry_in(data.pop("released_geometry"),
+                                            "released_geometry", record)
+    return data

@@ -1,0 +1,95 @@
+"""Domain errors → HTTP: one table, one JSON shape ``{"error": {"code", "message", "field"?}}``."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from demine.domain.errors import (
+    Conflict,
+    DemineError,
+    Invalid,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+    PreconditionRequired,
+    StorageError,
+    Throttled,
+    Unauthenticated,
+)
+
+STATUS: dict[type[DemineError], int] = {
+    Invalid: 422,
+    NotFound: 404,
+    PermissionDenied: 403,
+    Conflict: 409,
+    PreconditionFailed: 412,
+    PreconditionRequired: 428,
+    Unauthenticated: 401,
+    Throttled: 429,
+    StorageError: 503,
+}
+log = logging.getLogger("demine.web")
+
+
+def status_of(exc: DemineError) -> int:
+    """The HTTP status of a domain error."""
+    for kind, status in STATUS.items():
+        if isinstance(exc, kind):
+            return status
+    return 400
+
+
+def error_body(code: str, message: str, field: str | None = None, problems=None) -> dict:
+    """The one error shape of the API."""
+    error: dict = {"code": code, "message": message}
+    if field:
+        error["field"] = field
+    if problems:
+        error["problems"] = problems
+    return {"error": error}
+
+
+async def _domain(request: Request, exc: DemineError) -> JSONResponse:
+    if isinstance(exc, Invalid):
+        problems = [{"record": p.record, "field": p.field, "reason": p.reason}
+                    for p in exc.problems]
+        body = error_body(exc.code, str(exc), exc.problems[0].field if exc.problems else None,
+                          problems)
+    else:
+        body = error_body(exc.code, str(exc))
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+    return JSONResponse(body, status_code=status_of(exc), headers=headers)
+
+
+async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    problems = [{"record": "request", "field": ".".join(str(p) for p in e["loc"][1:]) or "body",
+                 "reason": e["msg"]} for e in exc.errors()]
+    first = problems[0] if problems else {"field": "body", "reason": "invalid"}
+    return JSONResponse(error_body("invalid", f"{first['field']}: {first['reason']}",
+                                   first["field"], problems), status_code=422)
+
+
+async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+        exc.status_code, "error")
+    return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
+                        headers=getattr(exc, "headers", None))
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return JSONResponse(error_body("internal", "internal error; it has been logged"),
+                        status_code=500)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers: no stack traces or SQL ever reach a client."""
+    app.add_exception_handler(DemineError, _domain)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)
