@@ -85,6 +85,8 @@ BAD_RECORDS = [
      "required field is missing"),
     ("bad date", _square(31.0, 48.0), {"reported_on": "31/02/2025"}, "reported_on",
      "bad date"),
+    ("closed with land left", _square(31.0, 48.0), {"status": "closed"}, "status",
+     "unless closure_reason is given"),
 ]
 
 

@@ -63,7 +63,19 @@ def land_release_stats(
     if by:
         result["by"] = by
         result["groups"] = _groups(uow, actor, by, at, hz, finds)
+    if actor.organisation_id is not None and at is None:
+        result["own_unapproved"] = _own_unapproved(uow, actor)
     return result
+
+
+def _own_unapproved(uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    """The actor's organisation's records not yet approved: shown apart, never in totals."""
+    t = table("hazards")
+    row = uow.conn.execute(select(func.count(), *[func.coalesce(func.sum(t.c[c]), 0.0)
+                                                  for c in LEDGER]).where(
+        t.c.organisation_id == actor.organisation_id, t.c.review_status != "approved",
+        visible(actor, t))).one()
+    return {"hazards": int(row[0]), **_ledger_row(row[1:])}
 
 
 def _ledger_row(row) -> dict[str, float]:

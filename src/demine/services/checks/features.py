@@ -80,6 +80,7 @@ def combine(parts: list[Features]) -> Features:
     _, first = np.unique(ids, return_index=True)
 
     def joined(arrays):
+        """The arrays end to end, each row once."""
         return np.concatenate(arrays)[first]
 
     return Features(
