@@ -20,6 +20,7 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default_factory=lambda: sqlite_url("demine.gpkg"))
     busy_timeout_ms: int = Field(default=15_000, ge=0)
+    statement_timeout_ms: int = Field(default=120_000, ge=0, description="PostgreSQL only")
     max_vertices: int = Field(default=200_000, gt=3, description="per geometry, on import/write")
     max_import_bytes: int = Field(default=2_000_000_000, gt=0)
     release_tolerance_m2: float = Field(default=1.0, ge=0)

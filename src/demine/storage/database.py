@@ -56,7 +56,9 @@ class Database:
         url = settings.database_url
         kwargs = {"future": True}
         if url.startswith("postgresql"):
-            kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=10)
+            kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=10,
+                          connect_args={"options": f"-c statement_timeout="
+                                                   f"{settings.statement_timeout_ms}"})
         self.engine: Engine = create_engine(url, **kwargs)
         dialect.configure(self.engine, busy_timeout_ms=settings.busy_timeout_ms)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Table, event, func, literal_column, select, text
+from sqlalchemy import Table, column, event, func, literal_column, select
+from sqlalchemy import table as sql_table
 from sqlalchemy.engine import Engine
 
 from demine.storage import gpkg
@@ -46,12 +47,17 @@ def spatial_clause(conn, table: Table, bbox: tuple[float, float, float, float]):
     """A WHERE clause keeping rows whose geometry envelope meets ``bbox``, via the index."""
     minx, miny, maxx, maxy = bbox
     if is_sqlite(conn):
-        ids = text(
-            f"SELECT id FROM rtree_{table.name}_geom "
-            "WHERE minx <= :maxx AND maxx >= :minx AND miny <= :maxy AND maxy >= :miny"
-        ).bindparams(minx=minx, miny=miny, maxx=maxx, maxy=maxy)
-        return table.c.id.in_(ids.columns(literal_column("id")))
+        rt = rtree(table.name)
+        ids = select(rt.c.id).where(rt.c.minx <= maxx, rt.c.maxx >= minx,
+                                    rt.c.miny <= maxy, rt.c.maxy >= miny)
+        return table.c.id.in_(ids)
     return table.c.geom.op("&&")(func.ST_MakeEnvelope(minx, miny, maxx, maxy, 4326))
+
+
+def rtree(table_name: str):
+    """The GeoPackage RTree of a layer as a selectable (its parameters stay distinct)."""
+    return sql_table(f"rtree_{table_name}_geom", column("id"), column("minx"), column("maxx"),
+                     column("miny"), column("maxy"))
 
 
 def lock_audit_chain(conn) -> None:
@@ -75,3 +81,37 @@ def sync_id_sequence(conn, table_name: str) -> None:
         f"SELECT setval(pg_get_serial_sequence('{table_name}', 'id'), "
         f"GREATEST((SELECT max(id) FROM {table_name}), 1))"
     )
+
+
+def database_tile(conn, rows, geom, feature_id, *, name: str, z: int, x: int, y: int,
+                  extent: int, buffer: int, tolerance: float) -> bytes | None:
+    """A Mapbox Vector Tile made by PostGIS in one statement (ST_AsMVT over ST_AsMVTGeom);
+    None on GeoPackage, whose caller encodes the tile in Python the same way.
+
+    ``rows`` selects the properties (already filtered); ``geom`` and ``feature_id`` are
+    columns of its table; ``tolerance`` (simplification) is in Web Mercator metres.
+    """
+    if is_sqlite(conn):
+        return None
+    tile_geom = func.ST_AsMVTGeom(
+        func.ST_SimplifyPreserveTopology(func.ST_Transform(geom, 3857), tolerance),
+        func.ST_TileEnvelope(z, x, y), extent, buffer, True)
+    found = rows.add_columns(feature_id.label("mvt_fid"),
+                             tile_geom.label("mvt_geom")).subquery("mvt_rows")
+    query = select(func.ST_AsMVT(literal_column("mvt_rows"), name, extent, "mvt_geom",
+                                 "mvt_fid")).select_from(found).where(
+                                     found.c.mvt_geom.is_not(None))
+    return bytes(conn.execute(query).scalar_one() or b"")
+
+
+def envelope(conn, table: Table, *where) -> tuple[float, float, float, float] | None:
+    """(minx, miny, maxx, maxy) of the geometries of the rows ``where`` keeps; None if none."""
+    g = table.c.geom
+    if is_sqlite(conn):  # the GeoPackage header functions the RTree triggers use
+        parts = (func.ST_MinX(g), func.ST_MinY(g), func.ST_MaxX(g), func.ST_MaxY(g))
+    else:
+        parts = (func.ST_XMin(g), func.ST_YMin(g), func.ST_XMax(g), func.ST_YMax(g))
+    row = conn.execute(select(func.min(parts[0]), func.min(parts[1]), func.max(parts[2]),
+                              func.max(parts[3])).where(*where)).one()
+    return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]),
+                                        float(row[3]))

@@ -347,7 +347,7 @@ users = Table(
     Column("role", String(16), nullable=False),
     Column("grants", Text, nullable=False, server_default=""),
     Column("password_hash", Text),
-    Column("active", Boolean, nullable=False, server_default=text("1")),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("created_at", Timestamp, nullable=False),
     _check_in("role", ["admin", "authority", "operator", "reporter", "inspector", "viewer"]),
 )

@@ -26,4 +26,7 @@ def run(settings: Settings, *, host: str | None, port: int | None, workers: int 
         port=port or settings.port,
         workers=workers or settings.workers,
         log_level="info",
+        timeout_keep_alive=5,
+        timeout_graceful_shutdown=10,
+        server_header=False,
     )

@@ -59,7 +59,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("grants", sa.Text(), server_default="", nullable=False),
         sa.Column("password_hash", sa.Text(), nullable=True),
-        sa.Column("active", sa.Boolean(), server_default=sa.text("1"), nullable=False),
+        sa.Column("active", sa.Boolean(), server_default=sa.text("true"), nullable=False),
         sa.Column("created_at", demine.storage.types.Timestamp(), nullable=False),
         sa.CheckConstraint(
             "role IN ('admin', 'authority', 'operator', 'reporter', 'inspector', 'viewer')",
