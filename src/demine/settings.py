@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     closure_tolerance_m2: float = Field(default=1.0, ge=0)
     extent_margin_deg: float = Field(default=0.5, ge=0)
     max_request_bytes: int = Field(default=20_000_000, gt=0, description="API request bodies")
+    ogc_require_if_match: bool = Field(
+        default=False, description="OGC API writes without If-Match get 428 (QGIS sends none)")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, gt=0, lt=65536)
     workers: int = Field(default=1, ge=1)

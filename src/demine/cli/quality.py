@@ -1,4 +1,4 @@
-"""`demine stats` and `demine check`."""
+"""`demine stats`."""
 
 from __future__ import annotations
 
