@@ -23,10 +23,10 @@ def refusal(actor: Actor, action: str, layer: str, record: dict[str, Any] | None
 
     Visibility is checked before this (a record the actor may not see is not found).
     """
-    if actor.is_admin:
-        return None
     if "write" not in actor.scopes:
         return "this token is read-only"
+    if actor.is_admin:
+        return None
     role = actor.role
     if role in (None, "viewer"):
         return "viewers may not change records"

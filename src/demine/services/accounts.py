@@ -109,10 +109,16 @@ def authenticate(uow: UnitOfWork, *, email: str, password: str, address: str) ->
     ok = row is not None and row["active"] and row["password_hash"] and \
         _hasher.verify(password or "", row["password_hash"])
     if not ok:
-        uow.conn.execute(insert(login_failures), [{"key": k, "at": uow.now} for k in keys])
         raise Unauthenticated("wrong e-mail or password")
     uow.conn.execute(delete(login_failures).where(login_failures.c.key == keys[0]))
     return actor_of(uow, row["id"])
+
+
+def record_failure(uow: UnitOfWork, *, email: str, address: str) -> None:
+    """Count a failed sign-in (in its own transaction: the failed one rolls back)."""
+    email = (email or "").strip().lower()
+    uow.conn.execute(insert(login_failures), [
+        {"key": f"account:{email}", "at": uow.now}, {"key": f"address:{address}", "at": uow.now}])
 
 
 def issue_token(

@@ -53,18 +53,29 @@ def _where(uow: UnitOfWork, actor: Actor, layer: str, query: ListQuery) -> list:
         clauses.append(t.c.organisation_id.in_(
             select(organisations.c.id).where(organisations.c.code == query.organisation)))
     if query.admin_area and "admin_area_id" in t.c:
-        clauses.append(t.c.admin_area_id.in_(
-            select(admin_areas.c.id).where(admin_areas.c.code == query.admin_area)))
+        clauses.append(t.c.admin_area_id.in_(_area_and_below(uow, query.admin_area)))
     column = t.c[DATE_FIELD[layer]] if layer in DATE_FIELD else None
     if column is not None and query.date_from:
         clauses.append(column >= query.date_from)
     if column is not None and query.date_to:
         clauses.append(column <= query.date_to)
     if query.q:
-        pattern = f"%{query.q.lower()}%"
-        texts = [func.lower(t.c[c]).like(pattern) for c in ("code", "name") if c in t.c]
+        texts = [func.lower(t.c[c]).contains(query.q.lower(), autoescape=True)
+                 for c in ("code", "name") if c in t.c]
         clauses.append(or_(*texts))
     return clauses
+
+
+def _area_and_below(uow: UnitOfWork, code: str) -> list[int]:
+    """The admin area with this code and every area inside it (its districts, …)."""
+    rows = uow.conn.execute(select(admin_areas.c.id, admin_areas.c.parent_id,
+                                   admin_areas.c.code)).all()
+    found = {r.id for r in rows if r.code == code}
+    frontier = set(found)
+    while frontier:
+        frontier = {r.id for r in rows if r.parent_id in frontier} - found
+        found |= frontier
+    return sorted(found)
 
 
 def list_records(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from demine.domain.actors import Actor
 from demine.domain.entities import Entity, entity
@@ -97,7 +98,11 @@ def create_record(
         values["review_status"] = _review_status(actor, values.get("review_status"))
     elif "created_at" in table(layer).c:
         values["created_at"] = uow.now
-    record_id = uow.conn.execute(insert(t).returning(t.c.id), values).scalar_one()
+    try:
+        record_id = uow.conn.execute(insert(t).returning(t.c.id), values).scalar_one()
+    except IntegrityError as exc:  # the caller's transaction (or savepoint) is rolled back
+        raise Conflict(f"{change.record} collides with a stored record "
+                       f"({_constraint(exc)})") from None
     if explicit_id is not None:
         dialect.sync_id_sequence(uow.conn, layer)
     row = _after_write(change, layer, record_id)
@@ -228,6 +233,7 @@ def _code_for(uow, ent: Entity, code: str | None, record: str) -> str:
         if uow.conn.execute(select(t.c.id).where(t.c.code == code)).first():
             raise Conflict(f"{record}: code: {code} already exists")
         return code
+    dialect.lock_codes(uow.conn, ent.name)
     n = (uow.conn.execute(select(func.max(t.c.id))).scalar() or 0) + 1
     while True:
         candidate = f"{ent.code_prefix}-{n:06d}"
@@ -255,6 +261,12 @@ def _row(uow, layer: str, record_id: int) -> dict[str, Any]:
     if row is None:
         raise NotFound(f"{entity(layer).label} {record_id} not found")
     return dict(row)
+
+
+def _constraint(exc: IntegrityError) -> str:
+    """The constraint a write broke, without the SQL around it."""
+    text = str(exc.orig).splitlines()[0]
+    return text.split("DETAIL")[0].strip()[:200]
 
 
 def _after_write(change: Change, layer: str, record_id: int) -> dict[str, Any]:

@@ -60,6 +60,13 @@ def rtree(table_name: str):
                      column("miny"), column("maxy"))
 
 
+def lock_codes(conn, table_name: str) -> None:
+    """Serialise writers that number new records of one table (SQLite writers already are)."""
+    if not is_sqlite(conn):
+        key = int.from_bytes(table_name.encode()[:6].ljust(6, b"_"), "big")
+        conn.execute(select(func.pg_advisory_xact_lock(key)))
+
+
 def lock_audit_chain(conn) -> None:
     """Serialise appenders of the audit hash chain (SQLite writers are already serial)."""
     if not is_sqlite(conn):
@@ -94,7 +101,7 @@ def database_tile(conn, rows, geom, feature_id, *, name: str, z: int, x: int, y:
     if is_sqlite(conn):
         return None
     tile_geom = func.ST_AsMVTGeom(
-        func.ST_SimplifyPreserveTopology(func.ST_Transform(geom, 3857), tolerance),
+        func.ST_Simplify(func.ST_Transform(geom, 3857), tolerance, True),  # keep small ones
         func.ST_TileEnvelope(z, x, y), extent, buffer, True)
     found = rows.add_columns(feature_id.label("mvt_fid"),
                              tile_geom.label("mvt_geom")).subquery("mvt_rows")

@@ -67,11 +67,18 @@ async def _domain(request: Request, exc: DemineError) -> JSONResponse:
 
 
 async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-    problems = [{"record": "request", "field": ".".join(str(p) for p in e["loc"][1:]) or "body",
-                 "reason": e["msg"]} for e in exc.errors()]
+    problems = [{"record": "request", "field": _field(e), "reason": e["msg"]}
+                for e in exc.errors()]
     first = problems[0] if problems else {"field": "body", "reason": "invalid"}
     return JSONResponse(error_body("invalid", f"{first['field']}: {first['reason']}",
                                    first["field"], problems), status_code=422)
+
+
+def _field(error: dict) -> str:
+    """The field a validation error is about ("body" for JSON that does not parse)."""
+    if error.get("type") == "json_invalid":
+        return "body"
+    return ".".join(str(p) for p in error["loc"][1:]) or "body"
 
 
 async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

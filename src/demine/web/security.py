@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from demine.web.errors import error_body
@@ -38,7 +39,7 @@ class Hardening:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_body:
-                raise _BodyTooLarge
+                raise _BodyTooLarge()
             return message
 
         async def send_with_headers(message: Message) -> None:
@@ -54,8 +55,11 @@ class Hardening:
             await _too_large(send, self.max_body)
 
 
-class _BodyTooLarge(Exception):
-    """A streamed body passed the limit."""
+class _BodyTooLarge(HTTPException):
+    """A streamed body passed the limit (an HTTPException, so body parsing lets it through)."""
+
+    def __init__(self):
+        super().__init__(413, "request body too large")
 
 
 async def _too_large(send: Send, limit: int) -> None:

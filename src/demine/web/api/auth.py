@@ -29,6 +29,9 @@ def _sign_in(database, credentials: Credentials, request: Request, kind: str) ->
                                           password=credentials.password,
                                           address=client_address(request))
     except Unauthenticated:
+        with database.transaction() as uow:
+            accounts.record_failure(uow, email=credentials.email,
+                                    address=client_address(request))
         raise
     with database.transaction() as uow:
         return accounts.issue_token(uow, actor=actor, user_id=actor.user_id, kind=kind,

@@ -7,7 +7,7 @@ the annotations of functions made in a closure.)
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Request, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 from pydantic import create_model
 from sqlalchemy import select
 
@@ -22,6 +22,7 @@ from demine.web.deps import ActorDep, DatabaseDep, WriterDep
 from demine.web.schemas import MODELS, ReviewDecision
 
 router = APIRouter(prefix="/api/v1")
+RecordId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def _org_codes(uow) -> dict[int, str]:
@@ -46,7 +47,7 @@ def _next_link(request: Request, offset: int, limit: int, total: int) -> str | N
     return str(request.url.include_query_params(offset=offset + limit, limit=limit))
 
 
-def _require_match(uow, layer: str, record_id: int, actor, if_match: str | None) -> dict:
+def _require_match(uow, layer: str, record_id: RecordId, actor, if_match: str | None) -> dict:
     if not if_match:
         raise PreconditionRequired("send If-Match with the record's ETag")
     current = record_service.get_record(uow, actor=actor, layer=layer, record_id=record_id)
@@ -82,7 +83,7 @@ def _list_route(layer: str, public):
 
 
 def _get_route(layer: str):
-    def get_item(record_id: int, response: Response, actor: ActorDep,
+    def get_item(record_id: RecordId, response: Response, actor: ActorDep,
                  database: DatabaseDep) -> dict[str, Any]:
         with database.read() as uow:
             row = record_service.get_record(uow, actor=actor, layer=layer, record_id=record_id)
@@ -108,7 +109,7 @@ def _write_routes(layer: str, create_body, update_body):
         response.headers["Location"] = f"/api/v1/{layer}/{row['id']}"
         return item(row, codes)
 
-    def update_item(record_id: int, body: Annotated[update_body, Body()], response: Response,
+    def update_item(record_id: RecordId, body: Annotated[update_body, Body()], response: Response,
                     actor: WriterDep, database: DatabaseDep,
                     if_match: Annotated[str | None, Header()] = None) -> dict[str, Any]:
         data = payload(body.model_dump(exclude_unset=True), f"{label} {record_id}")
@@ -121,7 +122,7 @@ def _write_routes(layer: str, create_body, update_body):
         response.headers["ETag"] = etag(row)
         return item(row, codes)
 
-    def delete_item(record_id: int, actor: WriterDep, database: DatabaseDep,
+    def delete_item(record_id: RecordId, actor: WriterDep, database: DatabaseDep,
                     if_match: Annotated[str | None, Header()] = None) -> Response:
         with database.transaction() as uow:
             current = _require_match(uow, layer, record_id, actor, if_match)
@@ -135,7 +136,7 @@ def _write_routes(layer: str, create_body, update_body):
 
 
 def _review_route(layer: str):
-    def review_item(record_id: int, decision: ReviewDecision, response: Response,
+    def review_item(record_id: RecordId, decision: ReviewDecision, response: Response,
                     actor: WriterDep, database: DatabaseDep,
                     if_match: Annotated[str | None, Header()] = None) -> dict[str, Any]:
         with database.transaction() as uow:
