@@ -18,7 +18,6 @@ from demine.cli.common import (
     show_progress,
 )
 from demine.domain.actors import Actor
-from demine.services.checks import ERROR, CheckReport, run_checks
 
 out = Console()
 SHOWN = 50
@@ -34,6 +33,8 @@ def check(db: DbOption = None, database_url: UrlOption = None, as_json: JsonOpti
     with reported():
         database = open_database(db, database_url)
         with progress(show_progress(as_json), "checking") as tick, database.read() as uow:
+            from demine.services.checks import run_checks
+
             report = run_checks(uow, actor=Actor.system(), progress=tick)
     if as_json:
         print_json(report.as_dict())
@@ -42,7 +43,7 @@ def check(db: DbOption = None, database_url: UrlOption = None, as_json: JsonOpti
     raise typer.Exit(1 if report.has_errors else 0)
 
 
-def _render(report: CheckReport) -> None:
+def _render(report) -> None:
     findings = report.findings
     if findings:
         table = Table(title=f"Findings ({min(len(findings), SHOWN)} of {len(findings):,})")
@@ -50,7 +51,7 @@ def _render(report: CheckReport) -> None:
             table.add_column(column, overflow="fold")
         table.add_column("m²", justify="right")
         for f in findings[:SHOWN]:
-            style = "red" if f.severity == ERROR else "yellow"
+            style = "red" if f.severity == "error" else "yellow"
             area = "" if f.area_m2 is None else f"{f.area_m2:,.1f}"
             table.add_row(Text(f.severity, style=style), f.check, f.layer,
                           Text(f.record or ""), Text(f.other or ""), Text(f.detail), area)

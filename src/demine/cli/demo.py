@@ -19,7 +19,6 @@ from demine.cli.common import (
     show_progress,
 )
 from demine.domain.actors import Actor
-from demine.services.demo import build_demo
 
 
 def demo(
@@ -35,6 +34,8 @@ def demo(
     as_json: JsonOption = False,
 ):
     """Create a fictional demo region with two years of mine action history."""
+    from demine.services.demo import build_demo
+
     if scale not in ("small", "region", "national"):
         raise typer.BadParameter("--scale must be small, region or national")
     started = time.perf_counter()

@@ -16,11 +16,12 @@ from demine.cli.common import (
     reported,
 )
 from demine.domain.actors import Actor
-from demine.services.setup import initialise
 
 
 def init(db: DbOption = None, database_url: UrlOption = None, as_json: JsonOption = False):
     """Create (or upgrade) a demine store: a GeoPackage file or a PostGIS database."""
+    from demine.services.setup import initialise
+
     with reported():
         database = open_database(db, database_url, existing=False)
         added = initialise(database, actor=Actor.system())
