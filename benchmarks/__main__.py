@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -78,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if workdir is not None and not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
+    figures["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     print(render(figures))
     for label, text in figures.get("profiles", {}).items():
         print(f"\n== profile: stats {label} ==\n{text}")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +23,38 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - started, result
 
 
-def median_of(fn: Callable[[], Any], repeat: int) -> tuple[float, list[float], Any]:
-    """Median seconds over ``repeat`` calls, every run's seconds, and the last result."""
-    runs, result = [], None
+def cpu_seconds() -> float:
+    """CPU seconds used so far by this process and its finished child processes."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+        resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def clock(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """Wall and CPU seconds of one call (CPU counts less of what other jobs on the machine
+    take from it), and its result."""
+    cpu = cpu_seconds()
+    wall, result = timed(fn)
+    return wall, cpu_seconds() - cpu, result
+
+
+@dataclass
+class Timing:
+    """Median wall and CPU seconds over several runs, and each run's wall seconds."""
+
+    wall: float
+    cpu: float
+    runs: list[float]
+
+
+def median_of(fn: Callable[[], Any], repeat: int) -> tuple[Timing, Any]:
+    """The timing of ``repeat`` calls of ``fn`` and the last call's result."""
+    walls, cpus, result = [], [], None
     for _ in range(max(repeat, 1)):
-        seconds, result = timed(fn)
-        runs.append(seconds)
-    return statistics.median(runs), runs, result
+        wall, cpu, result = clock(fn)
+        walls.append(wall)
+        cpus.append(cpu)
+    return Timing(statistics.median(walls), statistics.median(cpus), walls), result
 
 
 def demine_command() -> list[str]:
@@ -65,6 +92,7 @@ def machine() -> dict[str, Any]:
         "cores": os.cpu_count(),
         "cpu": _cpu_model(),
         "ram_gib": _ram_gib(),
+        "load_average_start": [round(x, 2) for x in os.getloadavg()],  # others' jobs skew it
         "platform": platform.platform(),
         "python": platform.python_version(),
         "geos": shapely.geos_version_string,

@@ -20,7 +20,7 @@ import numpy as np
 import shapely
 
 from benchmarks import peer
-from benchmarks.common import demine_command, run_json, timed
+from benchmarks.common import clock, demine_command, run_json
 from demine.domain.actors import Actor
 from demine.services.checks import OVERLAP_TOLERANCE_M2
 from demine.services.checks.features import Features, load
@@ -64,21 +64,22 @@ def seed(features: Features, share: float = 0.02, least: int = 20) -> dict[str, 
 
 
 def _features(seeded: dict[str, np.ndarray]) -> Features:
+    """Demine's in-memory layer of the seeded polygons, decoded into fresh objects."""
     n = len(seeded["codes"])
-    return Features("hazards", np.arange(1, n + 1), seeded["codes"], seeded["orgs"],
-                    shapely.from_wkb(seeded["wkb"]), {})
+    return Features(layer="hazards", ids=np.arange(1, n + 1), codes=seeded["codes"],
+                    orgs=seeded["orgs"], geoms=shapely.from_wkb(seeded["wkb"]), columns={})
 
 
 def run(path: Path, repeat: int) -> dict[str, Any]:
     """Both workloads; each with seconds per side, the ratio peer/demine and pair agreement."""
     database = Database(Settings(database_url=sqlite_url(path)))
-    stored = _compare(repeat, lambda: timed(lambda: read_hazards(database)),
-                      lambda: timed(lambda: peer.read(path)))
+    stored = _compare(repeat, lambda: clock(lambda: read_hazards(database)),
+                      lambda: clock(lambda: peer.read(path)))
     stored["file_read"] = "included on both sides"
     given = seed(read_hazards(database))
     database.dispose()
-    seeded = _compare(repeat, lambda: (0.0, _features(given)),
-                      lambda: (0.0, peer.frame(given["codes"], given["wkb"])))
+    seeded = _compare(repeat, lambda: (0.0, 0.0, _features(given)),
+                      lambda: (0.0, 0.0, peer.frame(given["codes"], given["wkb"])))
     seeded["file_read"] = "excluded on both sides (polygons decoded in memory, untimed)"
     seeded["seeded_copies"] = seeded["polygons"] - stored["polygons"]
     return {"tolerance_m2": OVERLAP_TOLERANCE_M2, "repeat": repeat,
@@ -101,31 +102,34 @@ def _compare(repeat: int, demine_input: Callable, peer_input: Callable) -> dict[
     med = {name: statistics.median(values) for name, values in runs.items()}
     return {
         "polygons": int(med["polygons"]),
-        "demine": {k: round(med["demine_" + k], 3) for k in ("read_s", "detect_s", "total_s")},
+        "demine": {k: round(med["demine_" + k], 3) for k in _DEMINE_FIGURES},
         "geopandas": {k: round(med["peer_" + k], 3) for k in _PEER_FIGURES},
         "candidate_pairs": int(med["peer_candidate_pairs"]),
         "ratio": round(med["peer_total_s"] / med["demine_total_s"], 2),
+        "ratio_cpu": round(med["peer_total_cpu_s"] / med["demine_total_cpu_s"], 2),
         "ratio_detect": round(med["peer_detect_s"] / med["demine_detect_s"], 2),
         "pairs": _agreement(mine, theirs),
     }
 
 
-_PEER_FIGURES = ("read_s", "detect_s", "total_s", "sjoin_s", "intersection_s", "measure_s")
+_DEMINE_FIGURES = ("read_s", "detect_s", "total_s", "total_cpu_s")
+_PEER_FIGURES = (*_DEMINE_FIGURES, "sjoin_s", "intersection_s", "measure_s")
 
 
 def _demine_run(make_input: Callable) -> tuple[peer.Pairs, dict[str, float]]:
-    read_s, features = make_input()
-    detect_s, found = timed(lambda: demine_pairs(features))
+    read_s, read_cpu, features = make_input()
+    detect_s, detect_cpu, found = clock(lambda: demine_pairs(features))
     return found, {"polygons": len(features), "demine_read_s": read_s,
-                   "demine_detect_s": detect_s, "demine_total_s": read_s + detect_s}
+                   "demine_detect_s": detect_s, "demine_total_s": read_s + detect_s,
+                   "demine_total_cpu_s": read_cpu + detect_cpu}
 
 
 def _peer_run(make_input: Callable) -> tuple[peer.Pairs, dict[str, float]]:
-    read_s, frame = make_input()
+    read_s, read_cpu, frame = make_input()
     steps: dict[str, float] = {}
-    detect_s, found = timed(lambda: peer.detect(frame, OVERLAP_TOLERANCE_M2, steps))
+    detect_s, detect_cpu, found = clock(lambda: peer.detect(frame, OVERLAP_TOLERANCE_M2, steps))
     return found, {"peer_read_s": read_s, "peer_detect_s": detect_s,
-                   "peer_total_s": read_s + detect_s,
+                   "peer_total_s": read_s + detect_s, "peer_total_cpu_s": read_cpu + detect_cpu,
                    **{"peer_" + k: v for k, v in steps.items()}}
 
 

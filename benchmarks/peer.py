@@ -2,12 +2,13 @@
 
 ``gpd.sjoin(h, h, predicate="intersects")`` finds candidate pairs (self pairs and (b, a)
 mirrors dropped), GeometryArray.intersection computes the shared polygons in one vectorised
-call, then the rule demine applies: a planar m² pre-filter, geodesic m² for what it keeps,
-``duplicate`` when the shared area is ≥ 90% of the larger polygon, else ``overlap`` above the
-tolerance. The pre-filter and the geodesic area are demine's own functions: GeoPandas has no
-geodesic area, and identical code keeps the classification identical, so the two runs differ
-only in how pairs are found and intersected. ``gpd.overlay`` is not used: it would also
-intersect every polygon with itself and both orders of each pair, which is more work.
+call, then the rule demine applies: a planar m² pre-filter, geodesic m² for what it keeps
+(pairs above the tolerance are reported), ``duplicate`` when the shared area is ≥ 90% of the
+larger polygon (a ratio of planar areas), else ``overlap``. The pre-filter and the geodesic
+area are demine's own functions: GeoPandas has no geodesic area, and identical code keeps the
+classification identical, so the two sides differ only in how pairs are found and
+intersected. ``gpd.overlay`` is not used: it would also intersect every polygon with itself
+and both orders of each pair, which is more work than the check does.
 """
 
 from __future__ import annotations
@@ -54,19 +55,14 @@ def _classify(h: gpd.GeoDataFrame, left: np.ndarray, right: np.ndarray, shared: 
               tolerance_m2: float) -> Pairs:
     kept = np.flatnonzero(approx_m2(shared) > PREFILTER * tolerance_m2)
     areas = np.array([geodesic_area(g) for g in shared[kept]], dtype=float)
-    over = areas > tolerance_m2
-    left, right, areas = left[kept[over]], right[kept[over]], areas[over]
-    polygons = np.asarray(h.geometry.array, dtype=object)
-    involved = np.unique(np.concatenate([left, right]))
-    own = dict(zip(involved.tolist(), (geodesic_area(polygons[i]) for i in involved),
-                   strict=True))
+    kept = kept[areas > tolerance_m2]
+    left, right = left[kept], right[kept]
+    own = shapely.area(np.asarray(h.geometry.array, dtype=object))  # planar: a ratio is wanted
+    larger = np.maximum(np.maximum(own[left], own[right]), 1e-300)
+    duplicate = shapely.area(shared[kept]) / larger >= DUPLICATE_SHARE
     codes = h["code"].to_numpy()
-    pairs: Pairs = {}
-    for i, j, area in zip(left.tolist(), right.tolist(), areas.tolist(), strict=True):
-        larger = max(own[i], own[j])
-        kind = "duplicate" if larger > 0 and area >= DUPLICATE_SHARE * larger else "overlap"
-        pairs[pair_key(codes[i], codes[j])] = kind
-    return pairs
+    return {pair_key(codes[i], codes[j]): "duplicate" if dup else "overlap"
+            for i, j, dup in zip(left.tolist(), right.tolist(), duplicate.tolist(), strict=True)}
 
 
 def pair_key(a: str, b: str) -> tuple[str, str]:

@@ -25,7 +25,8 @@ def render(figures: dict[str, Any]) -> str:
 def _machine(m: dict[str, Any]) -> str:
     return (f"machine: {m['cores']} cores ({m['cpu']}), {m['ram_gib']} GiB RAM, "
             f"Python {m['python']}, GEOS {m['geos']}, GDAL {m['gdal']}, SQLite {m['sqlite']}, "
-            f"GeoPandas {m['geopandas']}")
+            f"GeoPandas {m['geopandas']}; load average (1/5/15 min) at start "
+            f"{m['load_average_start']}, at end {m.get('load_average_end')}")
 
 
 def _generation(g: dict[str, Any], f: dict[str, Any]) -> list[str]:
@@ -43,12 +44,15 @@ def _generation(g: dict[str, Any], f: dict[str, Any]) -> list[str]:
 def _stats(s: dict[str, Any]) -> list[str]:
     lines = [f"\n== demine stats (median of {s['repeat']}; target ≤ {s['target_s']} s for "
              "the whole command) ==",
-             f"start-up floor (python -c 'import demine.cli.app'): {s['import_cli_s']:.3f} s",
-             f"{'variant':<20}{'CLI s':>9}{'service ms':>12}{'groups':>8}  target"]
+             f"start-up floor (python -c 'import demine.cli.app'): {s['import_cli_s']:.3f} s "
+             f"(CPU {s['import_cli_cpu_s']:.3f} s)",
+             f"{'variant':<18}{'CLI s':>8}{'CPU s':>8}{'service ms':>12}{'CPU ms':>9}"
+             f"{'groups':>8}  target"]
     for label, v in s["variants"].items():
         verdict = "PASS" if v["pass"] else "FAIL"
-        lines.append(f"{label:<20}{v['cli_s']:>9.3f}{v['service_ms']:>12.1f}"
-                     f"{v['groups']:>8}  {verdict}")
+        lines.append(f"{label:<18}{v['cli_s']:>8.3f}{v['cli_cpu_s']:>8.3f}"
+                     f"{v['service_ms']:>12.1f}{v['service_cpu_ms']:>9.1f}{v['groups']:>8}  "
+                     f"{verdict}")
     lines.append(f"stats target: {'PASS' if s['pass'] else 'FAIL'}")
     return lines
 
@@ -63,12 +67,14 @@ def _overlaps(o: dict[str, Any]) -> list[str]:
         lines += [
             f"{name}: {w['polygons']:,} polygons{extra}; file read {w['file_read']}",
             f"  demine    read {d['read_s']:7.3f} s  detect {d['detect_s']:7.3f} s  "
-            f"total {d['total_s']:7.3f} s",
+            f"total {d['total_s']:7.3f} s (CPU {d['total_cpu_s']:.3f} s)",
             f"  geopandas read {p['read_s']:7.3f} s  detect {p['detect_s']:7.3f} s  "
-            f"total {p['total_s']:7.3f} s  (sjoin {p['sjoin_s']:.3f}, intersection "
-            f"{p['intersection_s']:.3f}, measure {p['measure_s']:.3f})",
+            f"total {p['total_s']:7.3f} s (CPU {p['total_cpu_s']:.3f} s; sjoin "
+            f"{p['sjoin_s']:.3f}, intersection "
+            f"{p['intersection_s']:.3f}, measure {p['measure_s']:.3f} s)",
             f"  ratio geopandas/demine: total {w['ratio']:.2f}, detect only "
-            f"{w['ratio_detect']:.2f}  (goal ≥ 1.0: {'MET' if w['ratio'] >= 1 else 'NOT MET'})",
+            f"{w['ratio_detect']:.2f}, total CPU {w['ratio_cpu']:.2f}  "
+            f"(goal ≥ 1.0: {'MET' if w['ratio'] >= 1 else 'NOT MET'})",
             f"  candidate pairs (intersecting, i < j): {w['candidate_pairs']:,}",
             f"  pairs found: demine {pairs['demine']:,} {pairs['demine_by_kind']}, geopandas "
             f"{pairs['geopandas']:,} {pairs['geopandas_by_kind']}: "

@@ -115,7 +115,7 @@ def test_round_trip(tmp_path: Path, filename: str, typed: bool) -> None:
 
 
 def test_formats_registered_and_found_by_extension() -> None:
-    assert set(formats.FORMATS) == {"gpkg", "geojson", "shp", "kml", "csv"}
+    assert set(formats.FORMATS) == {"gpkg", "geojson", "shp", "kml", "csv", "xlsx"}
     assert formats.for_path("A.GPKG").name == "gpkg"
     assert formats.for_path("x.shp.zip").name == "shp"
     assert formats.by_name("GeoJSON").name == "geojson"
@@ -132,7 +132,8 @@ def test_geopackage_is_a_real_geopackage(tmp_path: Path) -> None:
     formats.write(path, [hazards(), finds, organisations])
 
     layers = {str(n): t for n, t in pyogrio.list_layers(path)}
-    assert layers == {"hazards": "MultiPolygon", "eo_finds": "Point", "organisations": None}
+    assert layers == {"hazards": "MultiPolygon", "eo_finds": "Point", "organisations": None,
+                      "layer_styles": None}
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}

@@ -22,19 +22,23 @@ from demine.domain.actors import Actor
 
 
 def import_(
-    file: Annotated[Path, typer.Argument(help="GeoPackage, GeoJSON, Shapefile, KML or CSV")],
+    file: Annotated[Path, typer.Argument(help="GeoPackage, GeoJSON, Shapefile, KML, CSV, XLSX")],
     db: DbOption = None,
     database_url: UrlOption = None,
     layer: Annotated[str | None, typer.Option(help="target layer, e.g. hazards")] = None,
     org: Annotated[str | None, typer.Option(help="organisation code for records without")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="check only; store nothing")] = False,
+    mapping: Annotated[Path | None, typer.Option(
+        help="YAML field mapping: another system's field names and codes")] = None,
     as_json: JsonOption = False,
 ):
     """Import a file atomically: any invalid record → nothing stored, one line per problem."""
     from demine import formats
+    from demine.formats.mapping import load_mapping
     from demine.services.imports import import_features
 
     with reported():
+        field_mapping = load_mapping(mapping) if mapping is not None else None
         database = open_database(db, database_url)
         limits = formats.ReadLimits(max_bytes=database.settings.max_import_bytes,
                                     max_vertices=database.settings.max_vertices)
@@ -42,7 +46,7 @@ def import_(
         with database.transaction() as uow, progress(show_progress(as_json), "importing") as tick:
             report = import_features(uow, actor=Actor.system(), layers=layers, source=file.name,
                                      target=layer, organisation=org, dry_run=dry_run,
-                                     progress=tick)
+                                     progress=tick, mapping=field_mapping)
     if as_json:
         print_json({"dry_run": report.dry_run, "layers": report.layers})
         return
@@ -54,7 +58,8 @@ def import_(
 
 def export(
     out: Annotated[Path, typer.Option("--out", help="file (or folder for one file per layer)")],
-    fmt: Annotated[str, typer.Option("--format", help="gpkg, geojson, shp, kml, csv")] = "gpkg",
+    fmt: Annotated[str, typer.Option("--format",
+                                     help="gpkg, geojson, shp, kml, csv, xlsx")] = "gpkg",
     db: DbOption = None,
     database_url: UrlOption = None,
     layer: Annotated[list[str] | None, typer.Option(help="layer(s) to export; default all")] = None,

@@ -1,10 +1,10 @@
 """File formats for import and export: one registry, one module per format.
 
 ``read(path)`` → {layer: [Feature]}; ``write(path, [LayerData])``. Importing this package
-registers GeoPackage, GeoJSON, Shapefile, KML and CSV+HXL.
+registers GeoPackage, GeoJSON, Shapefile, KML, CSV+HXL and XLSX.
 """
 
-from demine.formats import csv_hxl, geojson, gpkg, kml, shapefile  # noqa: F401  (registers)
+from demine.formats import csv_hxl, geojson, gpkg, kml, shapefile, xlsx  # noqa: F401  (registers)
 from demine.formats.base import Feature, Format, LayerData, ReadLimits
 from demine.formats.registry import (
     FORMATS,

@@ -21,6 +21,8 @@ from demine.formats.base import (
 from demine.formats.geometry import MIN_VERTEX_BYTES, count_vertices
 from demine.formats.ogr import layer_names, read_table, write_layer
 from demine.formats.registry import register
+from demine.formats.styles import TABLE as STYLE_TABLE
+from demine.formats.styles import add_layer_styles
 
 _WHAT = "GeoPackage"
 
@@ -37,7 +39,8 @@ class GeoPackage:
         """Every layer (or the one named), with the FID column as a property (usually ``id``)."""
         check_file(path, limits)
         out = {}
-        for name in pick_layers(layer_names(path, _WHAT), layer):
+        names = [n for n in layer_names(path, _WHAT) if n != STYLE_TABLE]  # QGIS styles
+        for name in pick_layers(names, layer):
             # The FID column is the table's primary key; GDAL hides it unless asked for.
             fid = pyogrio.read_info(path, layer=name).get("fid_column") or None
             oversized = _oversized(path, name, limits.max_vertices)
@@ -56,6 +59,7 @@ class GeoPackage:
                 # FID=id names the primary key "id" and GDAL takes our values as the FIDs.
                 options["FID"] = "id"
             write_layer(path, data, "GPKG", layer_options=options)
+        add_layer_styles(path)  # a default QGIS style for each demine layer written
 
 
 def _oversized(path: Path, layer: str, max_vertices: int) -> dict[int, int]:

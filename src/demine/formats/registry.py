@@ -56,7 +56,8 @@ def write_layers(out: Path | str, layers: list[LayerData], fmt: Format) -> list[
     """Write to ``out``; a one-layer format given several layers writes one file per layer
     into the folder ``out``. Returns the files written."""
     out = Path(out)
-    holds_many = fmt.name == "gpkg" or (fmt.name == "shp" and out.suffix.lower() == ".zip")
+    holds_many = fmt.name in ("gpkg", "xlsx") or (fmt.name == "shp"
+                                                   and out.suffix.lower() == ".zip")
     if len(layers) == 1 and not out.is_dir() or holds_many:
         fmt.write(out, layers)
         return [out]

@@ -17,6 +17,7 @@ from demine.domain.entities import ENTITIES, entity
 from demine.domain.errors import Conflict, Invalid, Problem
 from demine.domain.geometry_rules import as_multipolygon, same_geometry
 from demine.formats.base import Feature
+from demine.formats.mapping import FieldMapping
 from demine.services import audit
 from demine.services.activities import RELEASED
 from demine.services.records import create_record, update_record
@@ -47,8 +48,12 @@ def import_features(
     uow: UnitOfWork, *, actor: Actor, layers: dict[str, list[Feature]], source: str,
     target: str | None = None, organisation: str | None = None, dry_run: bool = False,
     progress: Callable[[int, int], None] = lambda done, total: None,
+    mapping: FieldMapping | None = None,
 ) -> ImportReport:
-    """Import the features of each layer into the layer of the same name (or ``target``)."""
+    """Import the features of each layer into the layer of the same name (or ``target``),
+    translated first by ``mapping`` (another system's field names and codes) when given."""
+    if mapping is not None:
+        layers, target = mapping.apply(layers, target), mapping.layer
     plan = _plan(layers, target)
     report, problems = ImportReport(dry_run=dry_run), []
     resolver = Resolver(uow, actor)

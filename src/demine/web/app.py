@@ -9,8 +9,9 @@ from demine import __version__
 from demine.services.health import health
 from demine.settings import Settings
 from demine.storage.database import Database
-from demine.web import errors
+from demine.web import errors, tiles
 from demine.web.api import auth, meta, records
+from demine.web.ogc import router as ogc_router
 from demine.web.security import Hardening
 
 
@@ -30,6 +31,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(meta.router)
     app.include_router(records.router)
+    app.include_router(ogc_router)
+    app.include_router(tiles.router)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> JSONResponse:

@@ -1,0 +1,165 @@
+"""Vector tiles and TileJSON per layer, filtered by the one permission predicate in SQL.
+
+A tile is ``/tiles/{layer}/{z}/{x}/{y}.pbf`` on the Web Mercator XYZ grid. Its one MVT layer is
+named after the collection and carries the same properties on both stores: id, code, status and
+type fields, sensitivity and review status, never personal data. Geometries are simplified by
+one pixel of a 256-pixel tile at that zoom (keeping shapes it would collapse, so small hazards
+stay visible), clipped to the tile plus a buffer of 64/4096 and snapped to the 4096 grid; only
+features smaller than one cell of that grid vanish. PostGIS makes the
+tile in one SQL statement (see ``dialect.database_tile``); GeoPackage rows, found through the
+RTree, are encoded in Python (``tiles_mvt``). A tile with no feature is empty (b"").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Boolean, Float, Integer, select
+
+from demine.domain.actors import Actor
+from demine.domain.errors import NotFound
+from demine.services.permissions import visible
+from demine.services.tiles_mvt import (
+    BUFFER,
+    EXTENT,
+    HALF_WORLD,
+    MAX_LATITUDE,
+    encode_layer,
+    tile_geometries,
+)
+from demine.storage import dialect
+from demine.storage.database import UnitOfWork
+from demine.storage.tables import table
+
+MAX_ZOOM = 22
+PIXELS = 256  # simplification tolerance: one pixel of a tile drawn this many pixels wide
+MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
+_RECORD = ("sensitivity", "review_status")
+
+
+@dataclass(frozen=True)
+class TileLayer:
+    """What one layer's tiles carry."""
+
+    name: str
+    properties: tuple[str, ...]
+    description: str
+    minzoom: int = 0
+
+
+TILE_LAYERS: dict[str, TileLayer] = {layer.name: layer for layer in (
+    TileLayer("hazards", ("id", "code", "name", "hazard_type", "status", *_RECORD),
+              "Hazardous areas: suspected (SHA) and confirmed (CHA), by status"),
+    TileLayer("activities", ("id", "code", "kind", "status", "release_kind", *_RECORD),
+              "Land release activities: NTS, TS, clearance, BAC, EOD spot tasks, PCI"),
+    TileLayer("land_releases", ("id", "release_kind", "area_m2", *_RECORD),
+              "Land released: cancelled, reduced or cleared"),
+    # Up to a million finds nationally: at zoom 8 a tile of the region demo already holds
+    # 49,000 points (1.4 MB), unreadable on a map and slow to make; zoom 10 holds ~250 kB.
+    TileLayer("eo_finds", ("id", "code", "category", "model_code", "disposal", *_RECORD),
+              "Explosive ordnance found, by category", minzoom=10),
+    TileLayer("accidents", ("id", "code", "kind", *_RECORD),
+              "Accidents and incidents (no casualty data)"),
+    TileLayer("eore_sessions", ("id", "code", "audience", *_RECORD),
+              "Explosive ordnance risk education sessions"),
+    TileLayer("admin_areas", ("id", "code", "name", "level"), "Administrative areas"),
+    TileLayer("places", ("id", "code", "name", "kind"), "Places"),
+    TileLayer("terrain_lines", ("id", "code", "kind"), "Roads, rivers and front lines"),
+)}
+
+
+@dataclass(frozen=True)
+class Tile:
+    """An encoded tile (b"" when empty) and its validator (None when empty)."""
+
+    content: bytes
+    etag: str | None
+
+
+def get_tile(uow: UnitOfWork, *, actor: Actor, layer: str, z: int, x: int, y: int) -> Tile:
+    """The tile ``z/x/y`` of ``layer`` holding what ``actor`` may see."""
+    spec = _tile_layer(layer)
+    _check_tile(z, x, y)
+    if z < spec.minzoom:
+        return Tile(b"", None)
+    t = table(layer)
+    near = tile_bounds(z, x, y, margin=BUFFER / EXTENT)
+    rows = select(*(t.c[p] for p in spec.properties)).where(
+        visible(actor, t), dialect.spatial_clause(uow.conn, t, near))
+    content = dialect.database_tile(
+        uow.conn, rows, t.c.geom, t.c.id, name=layer, z=z, x=x, y=y, extent=EXTENT,
+        buffer=BUFFER, tolerance=2 * HALF_WORLD / 2**z / PIXELS)
+    if content is None:
+        found = uow.conn.execute(rows.add_columns(t.c.geom).order_by(t.c.id)).all()
+        geoms = tile_geometries([r.geom for r in found], z, x, y, EXTENT / PIXELS)
+        content = encode_layer(layer, [r.id for r in found],
+                               [{p: getattr(r, p) for p in spec.properties} for r in found],
+                               geoms)
+    return Tile(content, _etag(actor, content) if content else None)
+
+
+def tilejson(uow: UnitOfWork, *, actor: Actor, layer: str, tiles_url: str) -> dict[str, Any]:
+    """TileJSON 3.0.0 for ``layer``: URL template, zooms, the bounds of what ``actor`` sees."""
+    spec = _tile_layer(layer)
+    t = table(layer)
+    west, south, east, north = dialect.envelope(uow.conn, t, visible(actor, t)) or (
+        -180.0, -MAX_LATITUDE, 180.0, MAX_LATITUDE)
+    south, north = max(south, -MAX_LATITUDE), min(north, MAX_LATITUDE)
+    span = max(east - west, north - south, 1e-6)
+    zoom = max(spec.minzoom, min(MAX_ZOOM, int(math.log2(360 / span))))
+    fields = {p: _field_type(t.c[p].type) for p in spec.properties}
+    return {
+        "tilejson": "3.0.0", "name": layer, "description": spec.description,
+        "version": "1.0.0", "scheme": "xyz", "tiles": [tiles_url],
+        "minzoom": spec.minzoom, "maxzoom": MAX_ZOOM, "bounds": [west, south, east, north],
+        "center": [(west + east) / 2, (south + north) / 2, zoom],
+        "vector_layers": [{"id": layer, "description": spec.description, "fields": fields,
+                           "minzoom": spec.minzoom, "maxzoom": MAX_ZOOM}],
+    }
+
+
+def tile_bounds(z: int, x: int, y: int, margin: float = 0.0) -> tuple[float, float, float, float]:
+    """(west, south, east, north) in degrees of tile ``z/x/y``, grown by ``margin`` tiles."""
+    size = 2 * HALF_WORLD / 2**z
+
+    def lon(mx: float) -> float:
+        return math.degrees(mx / 6378137.0)
+
+    def lat(my: float) -> float:
+        return math.degrees(2 * math.atan(math.exp(my / 6378137.0)) - math.pi / 2)
+
+    left, top = -HALF_WORLD + x * size, HALF_WORLD - y * size
+    west, east = lon(left - margin * size), lon(left + (1 + margin) * size)
+    south, north = lat(top - (1 + margin) * size), lat(top + margin * size)
+    # The grid's edge rows reach the poles as far as the store is concerned.
+    return (max(west, -180.0), -90.0 if y == 2**z - 1 else south,
+            min(east, 180.0), 90.0 if y == 0 else north)
+
+
+def _tile_layer(layer: str) -> TileLayer:
+    spec = TILE_LAYERS.get(layer)
+    if spec is None:
+        raise NotFound(f"no tile layer {layer!r} (layers: {', '.join(TILE_LAYERS)})")
+    return spec
+
+
+def _check_tile(z: int, x: int, y: int) -> None:
+    if not 0 <= z <= MAX_ZOOM:
+        raise NotFound(f"no tile {z}/{x}/{y}: zoom runs from 0 to {MAX_ZOOM}")
+    if not (0 <= x < 2**z and 0 <= y < 2**z):
+        raise NotFound(f"no tile {z}/{x}/{y}: x and y run from 0 to {2**z - 1} at zoom {z}")
+
+
+def _etag(actor: Actor, content: bytes) -> str:
+    """A strong validator of the bytes, tied to the actor's visibility scope."""
+    scope = f"{actor.organisation_id}|{actor.role}|{actor.user_id}".encode()
+    return f'"{hashlib.sha256(scope + b"|" + content).hexdigest()[:32]}"'
+
+
+def _field_type(sql_type) -> str:
+    if isinstance(sql_type, Boolean):
+        return "Boolean"
+    return "Number" if isinstance(sql_type, Integer | Float) else "String"

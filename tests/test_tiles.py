@@ -1,0 +1,211 @@
+"""Vector tiles and TileJSON over the demo region, through the HTTP client, on both stores.
+
+A tile must hold exactly the features the permission-filtered API lists there: every record
+the actor may see whose geometry meets the tile (unless it is under a pixel or two), and
+nothing the actor may not see.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mapbox_vector_tile
+import pytest
+import shapely
+from fastapi.testclient import TestClient
+from shapely.geometry import box, shape
+
+from demine.settings import Settings
+from demine.web.app import create_app
+
+MVT = "application/vnd.mapbox-vector-tile"
+BUFFER = 64 / 4096  # of a tile, each side
+PIXEL = 4096 / 256  # grid cells in a pixel of a 256-pixel tile: the simplification tolerance
+ACTORS = ("anonymous", "operator", "admin")
+PROPERTIES = {"hazards": {"id", "code", "name", "hazard_type", "status", "sensitivity",
+                          "review_status"},
+              "eo_finds": {"id", "code", "category", "model_code", "disposal", "sensitivity",
+                           "review_status"}}
+
+
+@pytest.fixture
+def client(cli):
+    """An HTTP client on a store holding the small demo region (with its demo sign-ins)."""
+    result = cli("demo", "--scale", "small", "--no-serve", "--json")
+    assert result.exit_code == 0, result.output
+    with TestClient(create_app(Settings(database_url=cli.url))) as http:
+        yield http
+
+
+def _headers(client, role: str) -> dict[str, str]:
+    if role == "anonymous":
+        return {}
+    response = client.post("/api/v1/auth/token", json={
+        "email": f"{role}@demo.demine.org", "password": f"demine-demo-{role}"})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+    return int((lon + 180) / 360 * n), int(y)
+
+
+def _bounds(z: int, x: int, y: int, margin: float = 0.0) -> tuple[float, float, float, float]:
+    n = 2**z
+
+    def lat(row: float) -> float:
+        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * row / n))))
+
+    return ((x - margin) / n * 360 - 180, lat(y + 1 + margin),
+            (x + 1 + margin) / n * 360 - 180, lat(y - margin))
+
+
+def _grid_cells(geom, z: int) -> float:
+    """About how many cells of the 4096 grid the geometry spans (inf for a point). A polygon
+    under a pixel wide is simplified to a triangle that snapping to the grid may flatten: both
+    stores then drop it, as ST_AsMVTGeom does."""
+    if geom.geom_type == "Point":
+        return math.inf
+    minx, miny, maxx, maxy = geom.bounds
+    return max(maxx - minx, maxy - miny) / 360 * 2**z * 4096
+
+
+def _listed(client, headers, layer: str, bbox) -> dict[str, object]:
+    """code → geometry of every record the API lists to this actor in ``bbox``."""
+    out, offset = {}, 0
+    while True:
+        page = client.get(f"/api/v1/{layer}", headers=headers, params={
+            "bbox": ",".join(map(repr, bbox)), "limit": 1000, "offset": offset}).json()
+        out.update({item["code"]: shape(item["geometry"]) for item in page["items"]})
+        offset += 1000
+        if offset >= page["total"]:
+            return out
+
+
+def _tile(client, headers, layer: str, z: int, x: int, y: int) -> list[dict]:
+    response = client.get(f"/tiles/{layer}/{z}/{x}/{y}.pbf", headers=headers)
+    if response.status_code == 204:
+        return []
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == MVT
+    decoded = mapbox_vector_tile.decode(response.content)
+    assert set(decoded) == {layer}
+    assert decoded[layer]["extent"] == 4096
+    return decoded[layer]["features"]
+
+
+def _tiles_around(client, layer: str, zooms, role: str = "admin") -> list[tuple[int, int, int]]:
+    """A tile at each zoom around the first few records ``role`` sees (data, not ocean)."""
+    items = client.get(f"/api/v1/{layer}", headers=_headers(client, role),
+                       params={"limit": 3}).json()["items"]
+    tiles = set()
+    for item in items:
+        point = shape(item["geometry"]).representative_point()
+        tiles.update((z, *_tile_of(point.x, point.y, z)) for z in zooms)
+    return sorted(tiles)
+
+
+@pytest.mark.parametrize("layer,zooms", [("hazards", (8, 11, 14)), ("eo_finds", (10, 13))])
+def test_tiles_hold_what_the_api_lists_there_for_each_actor(client, layer, zooms):
+    for role in ACTORS:
+        headers = _headers(client, role)
+        for z, x, y in _tiles_around(client, layer, zooms):
+            features = _tile(client, headers, layer, z, x, y)
+            codes = {f["properties"]["code"] for f in features}
+            near = _listed(client, headers, layer, _bounds(z, x, y, BUFFER))
+            inside = box(*_bounds(z, x, y))
+            meets = {code for code, geom in near.items()
+                     if geom.intersects(inside) and _grid_cells(geom, z) >= 2 * PIXEL}
+            assert meets <= codes <= set(near), (role, z, x, y)
+            for f in features:
+                assert set(f["properties"]) <= PROPERTIES[layer]
+                assert f["id"] == f["properties"]["id"]
+
+
+def test_features_outside_an_actors_rights_never_appear(client):
+    tiles = _tiles_around(client, "hazards", (8, 10))
+    seen = {}
+    for role in ACTORS:
+        headers = _headers(client, role)
+        seen[role] = {f["id"]: f["properties"] for t in tiles
+                      for f in _tile(client, headers, "hazards", *t)}
+    assert all(p["sensitivity"] == "public" and p["review_status"] == "approved"
+               for p in seen["anonymous"].values())
+    assert set(seen["anonymous"]) < set(seen["operator"]) < set(seen["admin"])
+    operator = _headers(client, "operator")
+    for record_id in set(seen["admin"]) - set(seen["operator"]):
+        assert client.get(f"/api/v1/hazards/{record_id}", headers=operator).status_code == 404
+
+
+def test_etag_revalidates_per_actor_and_cache_control_follows_sign_in(client):
+    z, x, y = _tiles_around(client, "hazards", (9,), role="anonymous")[0]
+    path = f"/tiles/hazards/{z}/{x}/{y}.pbf"
+    anonymous = client.get(path)
+    assert anonymous.status_code == 200
+    assert anonymous.headers["cache-control"].startswith("public")
+    tag = anonymous.headers["etag"]
+    again = client.get(path, headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.headers["etag"] == tag and not again.content
+    admin = _headers(client, "admin")
+    signed_in = client.get(path, headers={**admin, "If-None-Match": tag})
+    assert signed_in.status_code == 200  # another visibility scope: another validator
+    assert signed_in.headers["cache-control"].startswith("private")
+    assert client.get(path, headers={**admin, "If-None-Match": signed_in.headers["etag"]}
+                      ).status_code == 304
+
+
+def test_tilejson_describes_each_layer(client):
+    admin, anonymous = _headers(client, "admin"), _headers(client, "anonymous")
+    for layer in ("hazards", "activities", "land_releases", "eo_finds", "admin_areas"):
+        doc = client.get(f"/tiles/{layer}.json", headers=admin).json()
+        assert doc["tilejson"] == "3.0.0" and doc["scheme"] == "xyz"
+        assert doc["tiles"][0].endswith(f"/tiles/{layer}/{{z}}/{{x}}/{{y}}.pbf")
+        assert 0 <= doc["minzoom"] <= doc["maxzoom"] <= 30
+        west, south, east, north = doc["bounds"]
+        assert -180 <= west <= east <= 180 and -85.06 <= south <= north <= 85.06
+        [vector] = doc["vector_layers"]
+        assert vector["id"] == layer and vector["fields"]["id"] == "Number"
+        assert set(vector["fields"].values()) <= {"Number", "String", "Boolean"}
+    public = client.get("/tiles/hazards.json", headers=anonymous).json()["bounds"]
+    everything = client.get("/tiles/hazards.json", headers=admin).json()["bounds"]
+    assert everything[0] <= public[0] and public[2] <= everything[2]
+    finds = client.get("/tiles/eo_finds.json").json()
+    z, x, y = _tiles_around(client, "eo_finds", (finds["minzoom"] - 1,))[0]
+    assert client.get(f"/tiles/eo_finds/{z}/{x}/{y}.pbf").status_code == 204  # below minzoom
+
+
+def test_low_zoom_tiles_carry_fewer_vertices(client):
+    admin = _headers(client, "admin")
+    items = client.get("/api/v1/hazards", headers=admin, params={"limit": 200}).json()["items"]
+    hazard = max(items, key=lambda i: shapely.get_num_coordinates(shape(i["geometry"])))
+    geom = shape(hazard["geometry"])
+    point = geom.representative_point()
+
+    def vertices(z: int) -> int:
+        x, y = _tile_of(point.x, point.y, z)
+        [found] = [f for f in _tile(client, admin, "hazards", z, x, y) if f["id"] == hazard["id"]]
+        rings = found["geometry"]["coordinates"]
+        if found["geometry"]["type"] == "MultiPolygon":
+            rings = [ring for polygon in rings for ring in polygon]
+        return sum(len(ring) for ring in rings)
+
+    def within_one_tile(z: int) -> bool:
+        return len({_tile_of(cx, cy, z) for cx, cy in shapely.get_coordinates(geom)}) == 1
+
+    fitting = max(z for z in range(8, 19) if within_one_tile(z))
+    low, high = vertices(fitting - 3), vertices(fitting)
+    assert low < high <= shapely.get_num_coordinates(geom), (fitting, low, high)
+
+
+def test_bad_tile_addresses_get_the_error_shape(client):
+    for path, status in (("/tiles/hazards/0/1/0.pbf", 404), ("/tiles/hazards/3/-1/0.pbf", 404),
+                         ("/tiles/hazards/40/0/0.pbf", 404), ("/tiles/nowhere/0/0/0.pbf", 404),
+                         ("/tiles/users/0/0/0.pbf", 404), ("/tiles/hazards/a/0/0.pbf", 422),
+                         ("/tiles/nowhere.json", 404)):
+        response = client.get(path)
+        assert response.status_code == status, path
+        assert response.json()["error"]["message"], path
+    empty = client.get("/tiles/hazards/8/0/0.pbf")  # the Arctic Pacific: nothing there
+    assert empty.status_code == 204 and not empty.content
