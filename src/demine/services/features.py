@@ -73,7 +73,10 @@ def list_features(
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of the features ``actor`` may see, and how many match in all."""
     t = _layer_table(layer)
-    where = [visible(actor, t), *_filters(uow, layer, query)]
+    seen = visible(actor, t)
+    if query.bbox is not None:  # let the spatial index drive, not the permission OR
+        seen = dialect.not_for_indexing(uow.conn, seen)
+    where = [seen, *_filters(uow, layer, query)]
     limit = max(1, min(query.limit, MAX_LIMIT))
     rows = uow.conn.execute(
         select(t).where(*where).order_by(t.c.id).limit(limit).offset(max(query.offset, 0))

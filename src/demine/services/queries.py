@@ -44,7 +44,8 @@ def _where(uow: UnitOfWork, actor: Actor, layer: str, query: ListQuery) -> list:
     t = table(layer)
     clauses = [visible(actor, t)]
     if query.bbox and "geom" in t.c:
-        clauses.append(dialect.spatial_clause(uow.conn, t, query.bbox))
+        clauses = [dialect.not_for_indexing(uow.conn, clauses[0]),
+                   dialect.spatial_clause(uow.conn, t, query.bbox)]
     if query.status and "status" in t.c:
         clauses.append(t.c.status == query.status)
     if query.type and layer in TYPE_FIELD:

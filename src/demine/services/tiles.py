@@ -88,7 +88,8 @@ def get_tile(uow: UnitOfWork, *, actor: Actor, layer: str, z: int, x: int, y: in
     t = table(layer)
     near = tile_bounds(z, x, y, margin=BUFFER / EXTENT)
     rows = select(*(t.c[p] for p in spec.properties)).where(
-        visible(actor, t), dialect.spatial_clause(uow.conn, t, near))
+        dialect.not_for_indexing(uow.conn, visible(actor, t)),
+        dialect.spatial_clause(uow.conn, t, near))
     content = dialect.database_tile(
         uow.conn, rows, t.c.geom, t.c.id, name=layer, z=z, x=x, y=y, extent=EXTENT,
         buffer=BUFFER, tolerance=2 * HALF_WORLD / 2**z / PIXELS)
