@@ -129,9 +129,11 @@ def verify(uow: UnitOfWork) -> tuple[int, int | None, str | None]:
 
 def entries(uow: UnitOfWork, *, actor: Actor):
     """Every entry in order, as plain dicts with the chained fields (admins and authority)."""
-    if not (actor.is_admin or actor.at_authority):
-        from demine.domain.errors import PermissionDenied
+    from demine.domain.errors import PermissionDenied, Unauthenticated
 
+    if actor.is_anonymous:
+        raise Unauthenticated("sign in to read the audit log")
+    if not (actor.is_admin or actor.at_authority):
         raise PermissionDenied("reading the audit log needs the authority or an administrator")
     for row in uow.conn.execute(select(audit_log).order_by(audit_log.c.seq)).mappings():
         entry = dict(row)

@@ -25,7 +25,7 @@ from demine.domain.geometry_rules import as_multipolygon, check_geometry
 from demine.domain.permissions import initial_review_status, refusal
 from demine.domain.validation import coerce_record
 from demine.services import audit, history
-from demine.services.permissions import redact, require_visible
+from demine.services.permissions import CHILDREN, redact, require_visible
 from demine.services.references import Resolver
 from demine.storage import dialect
 from demine.storage.database import UnitOfWork
@@ -85,7 +85,7 @@ def create_record(
             data.get("organisation_id") in (None, ""):
         data = {**data, "organisation_id": actor.organisation_id}
     change = _prepare(uow, actor, ent, data, resolver, old=None)
-    _authorise(actor, "create", layer, change.values)
+    _authorise(actor, "create", layer, _owned(uow, layer, change.values))
     t = table(layer)
     values = change.values
     values["code"] = _code_for(uow, ent, data.get("code"), change.record)
@@ -109,7 +109,7 @@ def create_record(
     resolver.remember(layer, row["code"], record_id)
     audit.append(uow, actor=actor, action=f"{layer}.create", table=layer, record_id=record_id,
                  code=row["code"], after=row, detail=_detail(change))
-    return row
+    return redact(actor, layer, row)
 
 
 def update_record(
@@ -125,11 +125,11 @@ def update_record(
     ent = entity(layer)
     require_visible(uow, actor, layer, record_id)
     old = _row(uow, layer, record_id)
-    _authorise(actor, "update", layer, old)
+    _authorise(actor, "update", layer, _owned(uow, layer, old))
     _check_version(ent, old, expected_version)
     merged = {**_raw_of(ent, old), **changes}
     change = _prepare(uow, actor, ent, merged, Resolver(uow, actor), old=old)
-    _authorise(actor, "update", layer, change.values)
+    _authorise(actor, "update", layer, _owned(uow, layer, {**old, **change.values}))
     t = table(layer)
     values, where = change.values, [t.c.id == record_id]
     if ent.versioned:
@@ -145,7 +145,7 @@ def update_record(
     row = _after_write(change, layer, record_id)
     audit.append(uow, actor=actor, action=f"{layer}.update", table=layer, record_id=record_id,
                  code=row["code"], before=old, after=row, detail=_detail(change))
-    return row
+    return redact(actor, layer, row)
 
 
 def delete_record(
@@ -156,7 +156,7 @@ def delete_record(
     ent = entity(layer)
     require_visible(uow, actor, layer, record_id)
     old = _row(uow, layer, record_id)
-    _authorise(actor, "delete", layer, old)
+    _authorise(actor, "delete", layer, _owned(uow, layer, old))
     _check_version(ent, old, expected_version)
     change = Change(uow, actor, ent, label(ent, old), Resolver(uow, actor), {}, {}, old=old)
     _hooks(layer).before_delete(change)
@@ -177,6 +177,17 @@ def get_record(uow: UnitOfWork, *, actor: Actor, layer: str, record_id: int) -> 
     """One record as ``actor`` may see it (NotFound when it may not)."""
     require_visible(uow, actor, layer, record_id)
     return redact(actor, layer, _row(uow, layer, record_id))
+
+
+def _owned(uow: UnitOfWork, layer: str, record: dict[str, Any]) -> dict[str, Any]:
+    """A child row (beneficiary count, non-conformity) is owned by its parent's organisation."""
+    parent = CHILDREN.get(layer)
+    if parent is None or "organisation_id" in record:
+        return record
+    fk, parent_layer = parent
+    p = table(parent_layer)
+    owner = uow.conn.execute(select(p.c.organisation_id).where(p.c.id == record.get(fk))).scalar()
+    return {**record, "organisation_id": owner}
 
 
 def _authorise(actor: Actor, action: str, layer: str, record: dict[str, Any] | None) -> None:

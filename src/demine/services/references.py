@@ -75,6 +75,8 @@ class Resolver:
                 select(t.c.code).where(func.lower(t.c.code) == str(value).lower())
             ).first()
             return row.code if row else None
+        if isinstance(value, int) and not 0 < value < 2**31:
+            return None  # no such id can exist; never hand the database an overflowing integer
         column = t.c.id if isinstance(value, int) else t.c.code
         query = select(t.c.id).where(column == value)
         if self.actor is not None:  # a record one may not see does not exist for one
