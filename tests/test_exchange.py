@@ -97,16 +97,18 @@ def test_exported_geopackage_is_valid_indexed_and_styled_for_qgis(region, tmp_pa
 
 
 def test_xlsx_round_trip_leaves_every_layer_unchanged(region, tmp_path):
-    folder = tmp_path / "workbooks"
-    result = region("export", "--format", "xlsx", "--out", str(folder), "--json")
+    workbook = tmp_path / "all.xlsx"  # one workbook, one sheet per layer
+    result = region("export", "--format", "xlsx", "--out", str(workbook), "--json")
     assert result.exit_code == 0, result.output
     exported = json.loads(result.stdout)["layers"]
+    result = region("import", str(workbook), "--json")
+    assert result.exit_code == 0, result.output
+    imported = json.loads(result.stdout)["layers"]
     for layer, count in exported.items():
-        result = region("import", str(folder / f"{layer}.xlsx"), "--layer", layer, "--json")
-        assert result.exit_code == 0, (layer, result.output)
-        assert json.loads(result.stdout)["layers"][layer] == {
-            "created": 0, "updated": 0, "unchanged": count}, layer
-    read = formats.read(folder / "hazards.xlsx")["hazards"]
+        if layer in imported:
+            assert imported[layer] == {"created": 0, "updated": 0, "unchanged": count}, layer
+    assert {"hazards", "activities", "eo_finds"} <= set(imported)
+    read = formats.read(workbook)["hazards"]
     source = _records(region, "hazards")
     assert {f.properties["code"] for f in read} == set(source)
     for feature in read:
@@ -114,7 +116,7 @@ def test_xlsx_round_trip_leaves_every_layer_unchanged(region, tmp_path):
         assert _same_shape(feature.geometry, record["geometry"])
         for key in ("hazard_type", "status", "baseline_m2", "remaining_m2", "reported_on"):
             assert str(feature.properties[key]) == str(record[key]), key
-    meta, _, _, fields = pyogrio.raw.read(folder / "hazards.xlsx")  # GDAL reads it too
+    meta, _, _, fields = pyogrio.raw.read(workbook, layer="hazards")  # GDAL reads it too
     names = list(meta["fields"])
     by_code = dict(zip(fields[names.index("code")], fields[names.index("baseline_m2")],
                        strict=True))
