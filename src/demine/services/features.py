@@ -23,6 +23,7 @@ from demine.domain.validation import field_aliases
 from demine.services import records
 from demine.services.permissions import redact, visible
 from demine.services.queries import DATE_FIELD
+from demine.services.reference import organisation_codes  # noqa: F401  (used by /ogc)
 from demine.storage import dialect
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import LAYERS, organisations, table
@@ -182,11 +183,6 @@ def region_bounds(
         return None
     margin = uow.settings.extent_margin_deg
     return bbox[0] - margin, bbox[1] - margin, bbox[2] + margin, bbox[3] + margin
-
-
-def organisation_codes(uow: UnitOfWork) -> dict[int, str]:
-    """Organisation id → code (reference data: everyone may read it)."""
-    return dict(uow.conn.execute(select(organisations.c.id, organisations.c.code)).all())
 
 
 def writable_properties(layer: str) -> frozenset[str]:

@@ -45,6 +45,11 @@ def list_organisations(uow: UnitOfWork) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+def organisation_codes(uow: UnitOfWork) -> dict[int, str]:
+    """Every organisation's id → code (public reference data)."""
+    return dict(uow.conn.execute(select(organisations.c.id, organisations.c.code)).all())
+
+
 def add_team(
     uow: UnitOfWork, *, actor: Actor, code: str, name: str, organisation: str, method: str,
     size: int = 8,

@@ -9,24 +9,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 from pydantic import create_model
-from sqlalchemy import select
 
 from demine.domain.entities import ENTITIES
 from demine.domain.errors import Invalid, PreconditionFailed, PreconditionRequired, Problem
 from demine.services import records as record_service
 from demine.services.queries import ListQuery, list_records
+from demine.services.reference import organisation_codes
 from demine.services.review import review_record
-from demine.storage.tables import organisations
 from demine.web.api.serialise import etag, item, payload
 from demine.web.deps import ActorDep, DatabaseDep, WriterDep
 from demine.web.schemas import MODELS, ReviewDecision
 
 router = APIRouter(prefix="/api/v1")
 RecordId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-
-
-def _org_codes(uow) -> dict[int, str]:
-    return dict(uow.conn.execute(select(organisations.c.id, organisations.c.code)).all())
 
 
 def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
@@ -74,7 +69,7 @@ def _list_route(layer: str, public):
                           limit=limit, offset=offset)
         with database.read() as uow:
             rows, total = list_records(uow, actor=actor, layer=layer, query=query)
-            codes = _org_codes(uow)
+            codes = organisation_codes(uow)
         return {"items": [item(r, codes) for r in rows], "total": total, "limit": limit,
                 "offset": offset, "next": _next_link(request, offset, limit, total)}
 
@@ -87,7 +82,7 @@ def _get_route(layer: str):
                  database: DatabaseDep) -> dict[str, Any]:
         with database.read() as uow:
             row = record_service.get_record(uow, actor=actor, layer=layer, record_id=record_id)
-            codes = _org_codes(uow)
+            codes = organisation_codes(uow)
         response.headers["ETag"] = etag(row)
         return item(row, codes)
 
@@ -103,7 +98,7 @@ def _write_routes(layer: str, create_body, update_body):
         data = payload(body.model_dump(exclude_unset=True), f"{label} (new)")
         with database.transaction() as uow:
             row = record_service.create_record(uow, actor=actor, layer=layer, data=data)
-            codes = _org_codes(uow)
+            codes = organisation_codes(uow)
         response.status_code = 201
         response.headers["ETag"] = etag(row)
         response.headers["Location"] = f"/api/v1/{layer}/{row['id']}"
@@ -118,7 +113,7 @@ def _write_routes(layer: str, create_body, update_body):
             row = record_service.update_record(
                 uow, actor=actor, layer=layer, record_id=record_id, changes=data,
                 expected_version=current.get("version"))
-            codes = _org_codes(uow)
+            codes = organisation_codes(uow)
         response.headers["ETag"] = etag(row)
         return item(row, codes)
 
@@ -144,7 +139,7 @@ def _review_route(layer: str):
             row = review_record(uow, actor=actor, layer=layer, record_id=record_id,
                                 decision=decision.decision, reason=decision.reason,
                                 expected_version=current.get("version"))
-            codes = _org_codes(uow)
+            codes = organisation_codes(uow)
         response.headers["ETag"] = etag(row)
         return item(row, codes)
 
