@@ -10,13 +10,14 @@ STAMP := .venv/.installed
 # via bash so a lost executable bit does not matter
 POSTGIS := bash scripts/postgis.sh
 
-.PHONY: help venv demo test test-gpkg lint bench postgis-start postgis-stop clean
+.PHONY: help venv demo test test-gpkg test-fuzz lint bench postgis-start postgis-stop clean
 
 help:
 	@echo "make venv           create .venv and install -e .[test,bench]"
 	@echo "make demo           build demo.gpkg and serve it on :8000 (DEMO_ARGS=--scale small ...)"
 	@echo "make test           ruff + pytest on GeoPackage and PostGIS (PYTEST_ARGS=...)"
 	@echo "make test-gpkg      pytest without PostGIS"
+	@echo "make test-fuzz      the long schemathesis run (DEMINE_SCHEMATHESIS_SLOW_EXAMPLES=100)"
 	@echo "make lint           ruff check"
 	@echo "make bench          run benchmarks (BENCH_ARGS=...)"
 	@echo "make postgis-start  start the throwaway PostGIS cluster (scripts/postgis.sh)"
@@ -42,6 +43,10 @@ test: venv
 
 test-gpkg: venv
 	env -u DEMINE_TEST_DATABASE_URL .venv/bin/pytest $(PYTEST_ARGS)
+
+test-fuzz: venv
+	DEMINE_SCHEMATHESIS_SLOW_EXAMPLES=$${DEMINE_SCHEMATHESIS_SLOW_EXAMPLES:-100} \
+	  .venv/bin/pytest -q -m slow tests/test_schemathesis.py
 
 lint: venv
 	.venv/bin/ruff check src tests benchmarks
