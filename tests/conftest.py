@@ -73,7 +73,7 @@ def store_url(request, tmp_path) -> Iterator[str]:
     admin, url = _admin_engine()
     name = f"t_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        clone_database(conn, template, name)
     yield url.set(database=name).render_as_string(hide_password=False)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -108,3 +108,25 @@ class Cli:
 def cli(store_url) -> Cli:
     """The CLI bound to the fresh store."""
     return Cli(store_url)
+
+
+def clone_database(conn, template: str, name: str) -> None:
+    """CREATE DATABASE name TEMPLATE template, on an AUTOCOMMIT connection to "postgres".
+
+    PostgreSQL refuses while anyone is connected to the template (a pooled connection of an
+    earlier test, say): those sessions are ended first, and the clone is retried briefly.
+    """
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(20):
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = :db AND pid <> pg_backend_pid()"), {"db": template})
+        try:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+            return
+        except OperationalError:
+            if attempt == 19:
+                raise
+            time.sleep(0.25)

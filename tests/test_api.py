@@ -14,6 +14,7 @@ import uuid
 import httpx
 import pytest
 import shapely
+from conftest import clone_database
 from fastapi.testclient import TestClient
 from pyproj import Geod
 from shapely.geometry import box, mapping, shape
@@ -60,7 +61,7 @@ def _pg_clone(template: str) -> tuple[str, str]:
     with admin.connect() as conn:
         conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                           "WHERE datname = :db AND pid <> pg_backend_pid()"), {"db": template})
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        clone_database(conn, template, name)
     admin.dispose()
     return name, url.set(database=name).render_as_string(hide_password=False)
 

@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from conftest import clone_database
 from fastapi.testclient import TestClient
 from shapely.geometry import box, mapping, shape
 from sqlalchemy import create_engine, text
@@ -67,7 +68,7 @@ def _pg_clone(template: str) -> tuple[str, str]:
     with admin.connect() as conn:
         conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                           "WHERE datname = :db AND pid <> pg_backend_pid()"), {"db": template})
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        clone_database(conn, template, name)
     admin.dispose()
     return name, url.set(database=name).render_as_string(hide_password=False)
 

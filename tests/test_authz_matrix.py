@@ -52,6 +52,7 @@ from typing import Any
 
 import mapbox_vector_tile
 import pytest
+from conftest import clone_database
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
@@ -441,7 +442,7 @@ class Store:
         admin, url = _pg_admin()
         name = f"authz_{uuid.uuid4().hex[:10]}"
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+            clone_database(conn, pg_template, name)
         admin.dispose()
         store = cls(backend, url.set(database=name).render_as_string(False), tmp)
         store.copies.append(name)
@@ -462,7 +463,7 @@ class Store:
         admin, url = _pg_admin()
         name = f"authz_{uuid.uuid4().hex[:10]}"
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(self.url).database}"'))
+            clone_database(conn, make_url(self.url).database, name)
         admin.dispose()
         self.copies.append(name)
         return url.set(database=name).render_as_string(False)

@@ -14,6 +14,7 @@ from datetime import date
 
 import pytest
 import shapely
+from conftest import clone_database
 from fastapi.testclient import TestClient
 from pyproj import Transformer
 from shapely.geometry import box, mapping, shape
@@ -60,7 +61,7 @@ def demo_source(request, tmp_path_factory) -> Iterator[tuple[str, str]]:
     admin, url = _admin_engine()
     name = f"ogc_{uuid.uuid4().hex[:10]}"
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        clone_database(conn, template, name)
     _build(url.set(database=name).render_as_string(hide_password=False))
     yield "postgis", name
     with admin.connect() as conn:
@@ -80,7 +81,7 @@ def client(demo_source, tmp_path) -> Iterator[TestClient]:
         admin, base = _admin_engine()
         drop = f"t_{uuid.uuid4().hex[:12]}"
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{drop}" TEMPLATE "{source}"'))
+            clone_database(conn, source, drop)
         url = base.set(database=drop).render_as_string(hide_password=False)
     with TestClient(create_app(Settings(database_url=url))) as test_client:
         yield test_client

@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 import pyogrio
 import pytest
+from conftest import clone_database
 from pyogrio import raw
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -51,7 +52,7 @@ def _demo_url(backend: str, request, tmp_path_factory):
         admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
         name = f"gdal_{uuid.uuid4().hex[:10]}"
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+            clone_database(conn, template, name)
         url = base.set(database=name).render_as_string(hide_password=False)
 
         def drop():
