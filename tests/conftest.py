@@ -69,15 +69,9 @@ def store_url(request, tmp_path) -> Iterator[str]:
         shutil.copy(request.getfixturevalue("gpkg_template"), path)
         yield sqlite_url(path)
         return
-    template = request.getfixturevalue("pg_template")
-    admin, url = _admin_engine()
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        clone_database(conn, template, name)
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    name, url = pg_clone(request.getfixturevalue("pg_template"))
+    yield url
+    pg_drop(name)
 
 
 @pytest.fixture
@@ -130,3 +124,21 @@ def clone_database(conn, template: str, name: str) -> None:
             if attempt == 19:
                 raise
             time.sleep(0.25)
+
+
+def pg_clone(template: str) -> tuple[str, str]:
+    """A new PostGIS database copied from ``template``: (name, URL)."""
+    admin, url = _admin_engine()
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        clone_database(conn, template, name)
+    admin.dispose()
+    return name, url.set(database=name).render_as_string(hide_password=False)
+
+
+def pg_drop(name: str) -> None:
+    """Drop a database made by ``pg_clone``, whoever is still connected."""
+    admin, _ = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

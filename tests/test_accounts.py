@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
-import uuid
 from pathlib import Path
 
 import pytest
-from conftest import clone_database
+from conftest import pg_clone as _pg_clone
+from conftest import pg_drop as _pg_drop
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from demine.cli.app import app as demine_cli
@@ -22,8 +20,6 @@ from demine.settings import Settings, sqlite_url
 from demine.storage.database import Database
 from demine.storage.tables import api_tokens, metadata, users
 from demine.web.app import create_app
-
-PG_URL = os.environ.get("DEMINE_TEST_DATABASE_URL")
 
 PASSWORDS = {"admin": "admin-pass-0001", "authority": "authority-pass-02",
              "operator": "operator-pass-003", "viewer": "viewer-pass-00004"}
@@ -63,29 +59,6 @@ class Shell:
 
 
 # --- a store with three organisations and a user per role, built once per module ------------
-
-def _pg_admin():
-    url = make_url(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    return create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT"), url
-
-
-def _pg_clone(template: str) -> tuple[str, str]:
-    admin, url = _pg_admin()
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE datname = :db AND pid <> pg_backend_pid()"), {"db": template})
-        clone_database(conn, template, name)
-    admin.dispose()
-    return name, url.set(database=name).render_as_string(hide_password=False)
-
-
-def _pg_drop(name: str) -> None:
-    admin, _ = _pg_admin()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
 
 def _add_people(cli: Shell) -> None:
     for code, name, kind in ORGS:

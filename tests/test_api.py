@@ -7,19 +7,17 @@ DEMINE_TEST_DATABASE_URL is set), built once per module.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import uuid
 
 import httpx
 import pytest
 import shapely
-from conftest import clone_database
+from conftest import pg_clone as _pg_clone
+from conftest import pg_drop as _pg_drop
 from fastapi.testclient import TestClient
 from pyproj import Geod
 from shapely.geometry import box, mapping, shape
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from demine.cli.app import app as demine_cli
@@ -28,7 +26,6 @@ from demine.storage.database import Database
 from demine.storage.tables import HISTORY
 from demine.web.app import create_app
 
-PG_URL = os.environ.get("DEMINE_TEST_DATABASE_URL")
 ROLES = ("admin", "authority", "operator", "reporter", "viewer")
 FORBIDDEN = ("Traceback", "sqlalchemy", "SELECT", "sqlite")
 MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
@@ -47,30 +44,6 @@ def _tokens(url: str) -> dict[str, str]:
     return {role: json.loads(_demine(url, "token", "create", "--email", f"{role}@demo.demine.org",
                                      "--scope", "read", "--scope", "write", "--json")
                              .stdout)["token"] for role in ROLES}
-
-
-def _pg_admin():
-    url = make_url(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    return create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT"), url
-
-
-def _pg_clone(template: str) -> tuple[str, str]:
-    """A new database copied from ``template``: (name, URL)."""
-    admin, url = _pg_admin()
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE datname = :db AND pid <> pg_backend_pid()"), {"db": template})
-        clone_database(conn, template, name)
-    admin.dispose()
-    return name, url.set(database=name).render_as_string(hide_password=False)
-
-
-def _pg_drop(name: str) -> None:
-    admin, _ = _pg_admin()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="module", params=["gpkg", "postgis"])

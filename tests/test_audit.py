@@ -9,24 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
-import uuid
 from pathlib import Path
 
 import pytest
-from conftest import clone_database
+from conftest import pg_clone as _pg_clone
+from conftest import pg_drop as _pg_drop
 from fastapi.testclient import TestClient
 from shapely.geometry import box, mapping, shape
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from demine.cli.app import app as demine_cli
 from demine.settings import Settings, sqlite_url
 from demine.web.app import create_app
 
-PG_URL = os.environ.get("DEMINE_TEST_DATABASE_URL")
 ROLES = ("admin", "authority", "operator", "reporter", "viewer")
 GENESIS = "0" * 64
 CHAINED = ("seq", "at", "actor", "action", "table_name", "record_id", "record_code",
@@ -55,29 +52,6 @@ def _tokens(demine: Shell) -> dict[str, str]:
         assert result.exit_code == 0, result.output
         tokens[role] = json.loads(result.stdout)["token"]
     return tokens
-
-
-def _pg_admin():
-    url = make_url(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    return create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT"), url
-
-
-def _pg_clone(template: str) -> tuple[str, str]:
-    admin, url = _pg_admin()
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE datname = :db AND pid <> pg_backend_pid()"), {"db": template})
-        clone_database(conn, template, name)
-    admin.dispose()
-    return name, url.set(database=name).render_as_string(hide_password=False)
-
-
-def _pg_drop(name: str) -> None:
-    admin, _ = _pg_admin()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="module", params=["gpkg", "postgis"])

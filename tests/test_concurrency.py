@@ -12,21 +12,18 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable
 
 import httpx
 import pytest
-from conftest import clone_database
+from conftest import pg_clone as _pg_clone
+from conftest import pg_drop as _pg_drop
 from shapely.geometry import mapping, shape
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from demine.cli.app import app as demine_cli
 from demine.settings import sqlite_url
 
-PG_URL = os.environ.get("DEMINE_TEST_DATABASE_URL")
 ROUNDS = 10  # hazards patched by two clients at once
 BURSTS = 3  # times two clients create 20 EO finds each at once
 
@@ -35,29 +32,6 @@ BURSTS = 3  # times two clients create 20 EO finds each at once
 
 def _demine(url: str, *args: str):
     return CliRunner().invoke(demine_cli, [*args, "--database-url", url])
-
-
-def _pg_admin():
-    url = make_url(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    return create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT"), url
-
-
-def _pg_clone(template: str) -> tuple[str, str]:
-    admin, url = _pg_admin()
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE datname = :db AND pid <> pg_backend_pid()"), {"db": template})
-        clone_database(conn, template, name)
-    admin.dispose()
-    return name, url.set(database=name).render_as_string(hide_password=False)
-
-
-def _pg_drop(name: str) -> None:
-    admin, _ = _pg_admin()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="module", params=["gpkg", "postgis"])
