@@ -1,0 +1,82 @@
+"""Accounts, tokens, sign-in failures and need-to-know grants (imported by tables.py)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from demine.storage.tables import _check_in, _id, _org, metadata
+from demine.storage.types import Timestamp
+
+users = Table(
+    "users",
+    metadata,
+    _id(),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("name", String(200)),
+    _org(),
+    Column("role", String(16), nullable=False),
+    Column("grants", Text, nullable=False, server_default=""),
+    Column("password_hash", Text),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", Timestamp, nullable=False),
+    _check_in("role", ["admin", "authority", "operator", "reporter", "inspector", "viewer"]),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    _id(),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("name", String(120), nullable=False),
+    Column("kind", String(16), nullable=False),  # api (long-lived) | access | session
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("scopes", Text, nullable=False, server_default="read"),
+    Column("csrf_hash", String(64)),
+    Column("created_at", Timestamp, nullable=False),
+    Column("expires_at", Timestamp),
+    Column("revoked_at", Timestamp),
+    _check_in("kind", ["api", "access", "session"]),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    _id(),
+    Column("key", String(300), nullable=False),
+    Column("at", Timestamp, nullable=False),
+    Index("ix_login_failures_key_at", "key", "at"),
+)
+
+sharing_agreements = Table(
+    "sharing_agreements",
+    metadata,
+    _id(),
+    Column("owner_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("partner_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    UniqueConstraint("owner_id", "partner_id"),
+)
+
+record_grants = Table(
+    "record_grants",
+    metadata,
+    _id(),
+    Column("table_name", String(40), nullable=False),
+    Column("record_id", Integer, nullable=False),
+    Column("organisation_id", Integer, ForeignKey("organisations.id")),
+    Column("user_id", Integer, ForeignKey("users.id")),
+    Index("ix_record_grants_record", "table_name", "record_id"),
+    CheckConstraint("(organisation_id IS NULL) != (user_id IS NULL)", name="one_grantee"),
+)
