@@ -7,10 +7,12 @@ from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from demine.demo import generate
-from demine.storage.tables import HISTORY
+from demine.domain.actors import Actor
+from demine.services import records
+from demine.storage.tables import HISTORY, admin_areas, organisations, table
 
 LEDGER = ("baseline_m2", "cancelled_m2", "reduced_m2", "cleared_m2", "remaining_m2")
 
@@ -114,3 +116,82 @@ def test_an_update_keeps_the_previous_version_and_past_figures(region, database,
 def test_bad_options_are_refused(region):
     assert region("stats", "--by", "planet").exit_code != 0
     assert region("stats", "--as-of", "2025-13-45").exit_code != 0
+
+
+def test_current_figures_equal_the_generators_rows(region):
+    """Today's figures (EO from the tallies the database keeps) match the recomputation."""
+    stats = _stats(region)
+    expected = _expected_as_of(datetime.now(UTC).date())
+    for column in LEDGER:
+        assert stats[column] == pytest.approx(expected[column], abs=0.05), column
+    assert {k: v for k, v in stats["eo_destroyed"].items() if v} == dict(
+        expected["eo_destroyed"])
+    by_month = _stats(region, "--by", "month")
+    assert sum(sum(g["eo_destroyed"].values()) for g in by_month["groups"]) == sum(
+        expected["eo_destroyed"].values())
+
+
+def _eo_by_region(database) -> dict[str, int]:
+    """Approved EO destroyed per region, straight from the finds (not the tallies)."""
+    with database.read() as uow:
+        areas = {r.id: r for r in uow.conn.execute(
+            text("SELECT id, name, level, parent_id FROM admin_areas"))}
+        finds = uow.conn.execute(text(
+            "SELECT h.admin_area_id, f.quantity FROM eo_finds f "
+            "LEFT JOIN hazards h ON h.id = f.hazard_id WHERE f.review_status = 'approved' "
+            "AND f.disposal IN ('destroyed_in_situ', 'removed', 'rendered_safe')")).all()
+    totals: Counter = Counter()
+    for area_id, quantity in finds:
+        node = areas.get(area_id)
+        while node is not None and node.level > 1 and node.parent_id in areas:
+            node = areas[node.parent_id]
+        totals[node.name if node is not None else "unassigned"] += quantity
+    return {k: v for k, v in totals.items() if v}
+
+
+def test_eo_tallies_follow_every_kind_of_write(region, database):
+    """Create, edit, re-dispose, un-approve, move the hazard, delete: the statistics (which
+    read the tallies) always equal the finds, and `demine check` finds no tally mismatch."""
+    actor = Actor.system("test")
+    hazards = table("hazards")
+    with database.read() as uow:
+        a_id, a_code, a_org, a_area, a_geom = uow.conn.execute(
+            select(hazards.c.id, hazards.c.code, organisations.c.code, hazards.c.admin_area_id,
+                   hazards.c.geom).join(organisations)
+            .where(hazards.c.review_status == "approved").order_by(hazards.c.id).limit(1)).one()
+        a_region = uow.conn.execute(select(admin_areas.c.parent_id).where(
+            admin_areas.c.id == a_area)).scalar_one()
+        b_area = uow.conn.execute(  # a district of another region
+            select(admin_areas.c.code).where(admin_areas.c.level == 2,
+                                             admin_areas.c.parent_id != a_region)
+            .order_by(admin_areas.c.id).limit(1)).scalar_one()
+
+    def agree():
+        groups = _stats(region, "--by", "region")["groups"]
+        seen = {g["group"]: sum(g["eo_destroyed"].values()) for g in groups}
+        assert {k: v for k, v in seen.items() if v} == _eo_by_region(database)
+        report = json.loads(region("check", "--json").stdout)
+        assert report["counts"]["tally_mismatch"] == 0, report["findings"]
+
+    geometry = a_geom.representative_point()
+    with database.transaction() as uow:
+        find = records.create_record(uow, actor=actor, layer="eo_finds", data={
+            "hazard": a_code, "category": "uxo", "quantity": 3, "disposal": "destroyed_in_situ",
+            "found_on": "2026-01-15", "organisation": a_org, "geometry": geometry})
+    agree()
+    steps = [
+        ("eo_finds", find["id"], {"quantity": 5, "category": "at_mine"}),
+        ("eo_finds", find["id"], {"disposal": "pending"}),
+        ("eo_finds", find["id"], {"disposal": "removed", "found_on": "2024-12-31"}),
+        ("eo_finds", find["id"], {"review_status": "submitted"}),
+        ("eo_finds", find["id"], {"review_status": "approved", "sensitivity": "restricted"}),
+        ("hazards", a_id, {"admin_area": b_area}),
+    ]
+    for layer, record_id, changes in steps:
+        with database.transaction() as uow:
+            records.update_record(uow, actor=actor, layer=layer, record_id=record_id,
+                                  changes=changes)
+        agree()
+    with database.transaction() as uow:
+        records.delete_record(uow, actor=actor, layer="eo_finds", record_id=find["id"])
+    agree()

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import Progress
 
 from demine.domain.errors import (
     Conflict,
@@ -107,6 +106,8 @@ def progress(enabled: bool, description: str) -> Iterator[Callable[[int, int], N
     if not enabled:
         yield lambda done, total: None
         return
+    from rich.progress import Progress  # only when a bar is drawn
+
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task(description, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)

@@ -1,4 +1,5 @@
-"""Use cases: fn(uow, *, actor, ...) — check permission, validate, write, audit."""
+"""Use cases: fn(uow, *, actor, ...) — check permission, validate, write, audit.
 
-# Entity rules register their hooks on import.
-from demine.services import activities, hazards  # noqa: F401
+Entity rules (the hazard ledger, releases of activities) register their hooks with
+``records`` when the first write needs them, so read-only commands load no geometry stack.
+"""

@@ -25,6 +25,11 @@ CHILDREN = {"eore_beneficiaries": ("session_id", "eore_sessions"),
             "non_conformities": ("inspection_id", "qa_inspections")}
 PRIVATE = frozenset({"users", "api_tokens", "login_failures", "record_grants",
                      "sharing_agreements", "audit_log"})
+# Summaries of a layer's rows, keyed by the columns the predicate reads except the record id:
+# the rows whose visibility needs per-record grants (restricted, confidential) are decided
+# there, so a summary row is visible to non-administrators only when it is public or shared.
+SUMMARIES = {"eo_tallies": "eo_finds"}
+GRANTLESS = ("public", "shared")
 
 
 def visible(actor: Actor, t: Table):
@@ -36,6 +41,8 @@ def visible(actor: Actor, t: Table):
         return true()
     if base in PRIVATE:
         return false()
+    if base in SUMMARIES:
+        return and_(t.c.sensitivity.in_(GRANTLESS), _by_sensitivity(actor, t, SUMMARIES[base]))
     parent = CHILDREN.get(base)
     if parent:
         fk, parent_name = parent
@@ -49,12 +56,15 @@ def _by_sensitivity(actor: Actor, t, base: str):
     public = and_(t.c.sensitivity == "public", approved)
     if actor.organisation_id is None:
         return public
-    named_user = exists().where(
-        record_grants.c.table_name == base, record_grants.c.record_id == t.c.id,
-        record_grants.c.user_id == actor.user_id)
-    named_org = exists().where(
-        record_grants.c.table_name == base, record_grants.c.record_id == t.c.id,
-        record_grants.c.organisation_id == actor.organisation_id)
+    if "id" in t.c:
+        named_user = exists().where(
+            record_grants.c.table_name == base, record_grants.c.record_id == t.c.id,
+            record_grants.c.user_id == actor.user_id)
+        named_org = exists().where(
+            record_grants.c.table_name == base, record_grants.c.record_id == t.c.id,
+            record_grants.c.organisation_id == actor.organisation_id)
+    else:  # a summary: its caller keeps only rows that need no grant
+        named_user = named_org = false()
     partner = exists().where(
         sharing_agreements.c.owner_id == t.c.organisation_id,
         sharing_agreements.c.partner_id == actor.organisation_id)

@@ -289,6 +289,8 @@ def _after_write(change: Change, layer: str, record_id: int) -> dict[str, Any]:
 
 
 def _hooks(layer: str) -> Hooks:
+    if not HOOKS:  # the rule modules register themselves on import
+        from demine.services import activities, hazards  # noqa: F401
     return HOOKS.get(layer, Hooks())
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import sqlite3
 import struct
+from typing import TYPE_CHECKING
 
-import shapely
-from shapely.geometry.base import BaseGeometry
+if TYPE_CHECKING:  # shapely loads on first use: read-only commands start faster without it
+    from shapely.geometry.base import BaseGeometry
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
 USER_VERSION = 10400  # GeoPackage 1.4.0
@@ -24,6 +25,8 @@ _FLAGS_EMPTY = 0b0001_0001
 
 def encode(geom: BaseGeometry) -> bytes:
     """GeoPackage binary: GP header with the xy envelope, then little-endian ISO WKB."""
+    import shapely
+
     wkb = shapely.to_wkb(geom, byte_order=1, flavor="iso", include_srid=False)
     if geom.is_empty:
         return _EMPTY_HEADER.pack(b"GP", 0, _FLAGS_EMPTY, SRS_WGS84) + wkb
@@ -41,6 +44,8 @@ def decode(blob: bytes) -> BaseGeometry:
     """A shapely geometry from GeoPackage binary (any envelope kind, either byte order)."""
     if blob[:2] != b"GP":
         raise ValueError("not a GeoPackage geometry blob")
+    import shapely
+
     return shapely.from_wkb(bytes(blob[_wkb_offset(blob) :]))
 
 

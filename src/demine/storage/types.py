@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-import shapely
-from shapely.geometry.base import BaseGeometry
 from sqlalchemy import DateTime, Float, LargeBinary, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.types import TypeDecorator, UserDefinedType
 
 from demine.storage import gpkg
+
+if TYPE_CHECKING:  # shapely loads on first use: read-only commands start faster without it
+    from shapely.geometry.base import BaseGeometry
 
 SRID = 4326
 
@@ -62,6 +64,8 @@ class Geometry(TypeDecorator):
         if value is None:
             return None
         if dialect.name == "postgresql":
+            import shapely
+
             return shapely.to_wkb(value, hex=True, include_srid=True) if shapely.get_srid(
                 value
             ) else shapely.to_wkb(shapely.set_srid(value, SRID), hex=True, include_srid=True)
@@ -71,6 +75,8 @@ class Geometry(TypeDecorator):
         if value is None:
             return None
         if dialect.name == "postgresql":
+            import shapely
+
             return shapely.from_wkb(value)
         return gpkg.decode(value)
 
