@@ -663,3 +663,38 @@ def test_out_of_range_record_id_is_not_found(api, operator):
             response = api.request(method, f"/api/v1/hazards/{record_id}", json={},
                                    headers={**operator, "If-Match": "*"})
             assert response.status_code in (404, 422), (record_id, method)
+
+
+def test_check_findings_over_http_follow_need_to_know(api, as_role, operator):
+    """GET /api/v1/checks: the operator's restricted hazard drawn with a stray 0.2 m-wide part
+    is a sliver for the operator and the administrator, absent for another organisation;
+    anonymous callers are refused; filters and paging apply to the findings."""
+    x, y = site(api, operator, 3)
+    stray = square(x, y).union(box(x + 0.003, y, x + 0.003 + 0.2 / 74_000, y + 0.0005))
+    hazard = new_hazard(api, operator, 3, geometry=mapping(stray), sensitivity="restricted")
+    me = api.get("/api/v1/auth/me", headers=operator).json()
+    others = [r for r in ROLES if r not in ("admin", "operator") and api.get(
+        "/api/v1/auth/me", headers=as_role(r)).json()["organisation_id"] != me["organisation_id"]]
+    assert others
+
+    def slivers(headers) -> list[dict]:
+        response = api.get("/api/v1/checks", params={"check": "sliver"}, headers=headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["total"] == len(body["findings"]) == body["counts"]["sliver"]
+        return [f for f in body["findings"] if f["record"] == hazard["code"]]
+
+    [finding] = slivers(operator)
+    assert finding["layer"] == "hazards" and finding["severity"] == "warning"
+    assert finding["area_m2"] == pytest.approx(
+        geodesic_m2(box(x + 0.003, y, x + 0.003 + 0.2 / 74_000, y + 0.0005)), rel=0.02)
+    assert slivers(as_role("admin")) == [finding]
+    for role in others:
+        assert slivers(as_role(role)) == [], role
+    assert api.get("/api/v1/checks").status_code == 401
+    page = api.get("/api/v1/checks", params={"severity": "error", "limit": 1},
+                   headers=as_role("admin"))
+    assert page.status_code == 200 and all(
+        f["severity"] == "error" for f in page.json()["findings"])
+    assert api.get("/api/v1/checks", params={"check": "nonsense"},
+                   headers=operator).status_code == 422

@@ -120,6 +120,7 @@ FIXED_RULES = {
     ("/api/v1/auth/token", "post"): "auth", ("/api/v1/auth/login", "post"): "auth",
     ("/api/v1/auth/logout", "post"): "auth", ("/api/v1/auth/me", "get"): "auth",
     ("/api/v1/stats", "get"): "stats", ("/api/v1/audit", "get"): "audit",
+    ("/api/v1/checks", "get"): "checks",
     ("/healthz", "get"): "health",
     ("/tiles/{layer}.json", "get"): "tiles", ("/tiles/{layer}/{z}/{x}/{y}.pbf", "get"): "tiles",
 }
@@ -725,7 +726,7 @@ def test_matrix_size(demo):
         plan["create"] += 2 * len(run_on("create"))
     plan["stats"] = 2 * len(ROLES)
     plan["tiles"] = plan["ogc"] = len(ROLES) * len(DERIVED_LAYERS + RECORD_LAYERS)
-    plan["audit"] = plan["auth"] = len(ROLES)
+    plan["audit"] = plan["auth"] = plan["checks"] = len(ROLES)
     total = sum(plan.values())
     print(f"\nauthorization matrix ({demo.store.backend}): {total} cases {dict(plan)}")
     for kind, floor in (MIN_CASES_SAMPLED if sampled else MIN_CASES).items():
@@ -850,6 +851,24 @@ def test_stats_match_the_oracle(demo, role):
                 assert got[name][c] == pytest.approx(want["ledger"][c], abs=0.05), (role, name, c)
             eo = {k: v for k, v in got[name]["eo_destroyed"].items() if v}
             assert eo == dict(want["eo"]), (role, name)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_check_findings_cover_only_what_the_role_sees(demo, role):
+    """/api/v1/checks: signed-in roles only; what is checked and named is what they see."""
+    response = demo.client.get("/api/v1/checks", headers=demo.auth(role))
+    if role == "anonymous":
+        assert response.status_code == 401, response.text
+        return
+    assert response.status_code == 200, response.text
+    body = response.json()
+    for layer in ("hazards", "activities", "land_releases"):
+        visible = [r for r in demo.oracle.records[layer].values() if demo.oracle.sees(role, r)]
+        assert body["checked"][layer] == len(visible), (role, layer)
+    for finding in body["findings"]:
+        codes = {r.code for r in demo.oracle.records[finding["layer"]].values()
+                 if demo.oracle.sees(role, r)}
+        assert finding["record"] is None or finding["record"] in codes, (role, finding)
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -108,6 +108,79 @@ def test_overlapping_and_duplicate_hazards_are_warnings(cli, database):
     assert report["counts"]["overlap"] == 2 and report["counts"]["duplicate"] == 1
 
 
+# Metres to degrees near 48.2° N (for drawing test polygons; areas are checked geodesically).
+_DY = 1 / 111_200.0
+_DX = 1 / 74_200.0
+
+
+def _metres(x0: float, y0: float, x1: float, y1: float):
+    """A box given in metres east/north of 30.5° E, 48.2° N."""
+    return box(30.5 + x0 * _DX, 48.2 + y0 * _DY, 30.5 + x1 * _DX, 48.2 + y1 * _DY)
+
+
+def _hazard_with_releases(database, code: str, hazard, releases) -> None:
+    with database.transaction() as uow:
+        if not uow.conn.execute(text("SELECT count(*) FROM organisations")).scalar():
+            reference.add_organisation(uow, actor=ACTOR, code="OPA", name="OPA", kind="ngo")
+        records.create_record(uow, actor=ACTOR, layer="hazards", data={
+            "code": code, "hazard_type": "CHA", "organisation": "OPA",
+            "reported_on": "2025-01-01", "geometry": hazard})
+        for activity, piece in releases:
+            records.create_record(uow, actor=ACTOR, layer="activities", data={
+                "code": activity, "hazard": code, "kind": "clearance", "status": "completed",
+                "organisation": "OPA", "end_date": "2025-06-01", "geometry": piece,
+                "released_geom": piece})
+
+
+def test_narrow_strips_left_between_releases_are_gaps(cli, database):
+    """Clearance drawn 0.3 m short of the hazard's edge, and two releases 0.2 m apart: the
+    strips are gaps naming the releases; a 5 m strip is real remaining ground, no finding."""
+    _hazard_with_releases(database, "HZ-EDGE", _metres(0, 0, 100, 100),
+                          [("CLR-EDGE", _metres(0, 0, 99.7, 100))])
+    _hazard_with_releases(database, "HZ-PAIR", _metres(200, 0, 300, 100),
+                          [("CLR-P1", _metres(200, 0, 250, 100)),
+                           ("CLR-P2", _metres(250.2, 0, 300, 100))])
+    _hazard_with_releases(database, "HZ-REAL", _metres(400, 0, 500, 100),
+                          [("CLR-REAL", _metres(400, 0, 495, 100))])
+    report = _check(cli, 0)
+    gaps = {f["record"]: f for f in _found(report, "gap")}
+    assert set(gaps) == {"HZ-EDGE", "HZ-PAIR"}, report["findings"]
+    edge = gaps["HZ-EDGE"]
+    assert edge["severity"] == "warning" and edge["other"] == "CLR-EDGE"
+    strip = _metres(99.7, 0, 100, 100)
+    assert edge["area_m2"] == pytest.approx(_independent_area(strip), rel=0.02)
+    assert "narrower than 0.5 m against CLR-EDGE" in edge["detail"]
+    assert "CLR-P1" in gaps["HZ-PAIR"]["detail"] and "CLR-P2" in gaps["HZ-PAIR"]["detail"]
+    assert gaps["HZ-PAIR"]["area_m2"] == pytest.approx(
+        _independent_area(_metres(250, 0, 250.2, 100)), rel=0.02)
+    assert report["counts"]["gap"] == 2 and report["counts"]["sliver"] == 0
+
+
+def test_the_gap_width_is_a_setting(cli, database, monkeypatch):
+    _hazard_with_releases(database, "HZ-EDGE", _metres(0, 0, 100, 100),
+                          [("CLR-EDGE", _metres(0, 0, 99.7, 100))])
+    monkeypatch.setenv("DEMINE_SLIVER_WIDTH_M", "0.2")
+    assert _found(_check(cli, 0), "gap") == []
+    monkeypatch.setenv("DEMINE_SLIVER_WIDTH_M", "10")
+    [gap] = _found(_check(cli, 0), "gap")
+    assert "narrower than 10 m" in gap["detail"]
+
+
+def test_thin_parts_are_slivers(cli, database):
+    """A hazard drawn with a stray 0.2 m-wide part, and a hazard that is one thin strip."""
+    stray = _metres(0, 0, 100, 100).union(_metres(150, 0, 150.2, 60))
+    _hazard_with_releases(database, "HZ-STRAY", stray, [])
+    _hazard_with_releases(database, "HZ-THIN", _metres(300, 0, 300.3, 80), [])
+    _hazard_with_releases(database, "HZ-FINE", _metres(500, 0, 520, 30), [])
+    report = _check(cli, 0)
+    slivers = {f["record"]: f for f in _found(report, "sliver")}
+    assert set(slivers) == {"HZ-STRAY", "HZ-THIN"}, report["findings"]
+    assert slivers["HZ-STRAY"]["layer"] == "hazards"
+    assert slivers["HZ-STRAY"]["area_m2"] == pytest.approx(
+        _independent_area(_metres(150, 0, 150.2, 60)), rel=0.02)
+    assert "a part of" in slivers["HZ-STRAY"]["detail"]
+
+
 def test_an_operator_sees_findings_only_on_what_it_may_see(database):
     """Reads are filtered by the actor: another operator's shared hazards stay out."""
     with database.transaction() as uow:
@@ -160,13 +233,28 @@ def _guard_dropped(conn):
     return "unvalidated_edit", None, "update"
 
 
+def _tally_edited(conn):
+    key = _first(conn, "SELECT category, admin_area_id, organisation_id, month, review_status, "
+                       "sensitivity FROM eo_tallies WHERE quantity > 0 ORDER BY 1, 2, 3, 4, 5, 6")
+    conn.execute("UPDATE eo_tallies SET quantity = quantity + 7 WHERE category = ? AND "
+                 "admin_area_id = ? AND organisation_id = ? AND month = ? AND review_status = ? "
+                 "AND sensitivity = ?", key)
+    return "tally_mismatch", "/".join(map(str, key)), "the finds add up to"
+
+
+def _tally_trigger_dropped(conn):
+    conn.execute("DROP TRIGGER eo_tallies_update")
+    return "tally_mismatch", None, "trigger eo_tallies_update is missing"
+
+
 def _audit_edited(conn):
     conn.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
     return "audit_chain", "entry 2", "does not match its hash"
 
 
 @pytest.mark.parametrize("tamper", [_wrong_remaining, _dangling_find, _release_moved_out,
-                                    _guard_dropped, _audit_edited])
+                                    _guard_dropped, _tally_edited, _tally_trigger_dropped,
+                                    _audit_edited])
 def test_writes_by_another_tool_are_errors(cli, store_url, tamper):
     """A GIS tool writing with foreign keys off (guard faked): check names it, exits 1."""
     path = _gpkg_only(store_url)

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     release_tolerance_ratio: float = Field(default=0.001, ge=0, lt=0.5)
     closure_tolerance_m2: float = Field(default=1.0, ge=0)
     extent_margin_deg: float = Field(default=0.5, ge=0)
+    sliver_width_m: float = Field(
+        default=0.5, gt=0, description="`demine check`: parts and strips narrower are slivers/gaps")
     max_request_bytes: int = Field(default=20_000_000, gt=0, description="API request bodies")
     ogc_require_if_match: bool = Field(
         default=False, description="OGC API writes without If-Match get 428 (QGIS sends none)")

@@ -1,8 +1,10 @@
 """Data quality checks (`demine check`): one read-only pass over the store, one report.
 
 Findings are errors (invalid geometry, ledger imbalance, dangling foreign keys, swapped
-coordinates, missing edit guards, a broken audit chain) or warnings (overlapping or duplicate
-hazards, records outside the gazetteer, logical orphans). Every read is filtered by what the
+coordinates, missing edit guards, EO tallies that disagree with the finds, a broken audit
+chain) or warnings (overlapping or duplicate
+hazards, slivers, narrow gaps between a hazard and its released parts, records outside the
+gazetteer, logical orphans). Every read is filtered by what the
 actor may see; what a partial view cannot vouch for (edit guards, the audit chain, a
 hazard's columns against all of its releases) is checked for administrators only.
 """
@@ -12,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from demine.domain.actors import Actor
-from demine.services.checks import geometry, integrity, ledger
+from demine.domain.errors import Unauthenticated
+from demine.services.checks import geometry, integrity, ledger, slivers
 from demine.services.checks.features import Features, combine, count, load
 from demine.services.checks.report import CHECKS, ERROR, WARNING, CheckReport, Finding
 from demine.services.references import Resolver
@@ -34,7 +37,10 @@ def run_checks(
     actor: Actor,
     progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> CheckReport:
-    """Run every data quality check over what ``actor`` may see."""
+    """Run every data quality check over what ``actor`` may see (signed-in actors only:
+    a whole pass over the store is not offered to anonymous callers)."""
+    if actor.is_anonymous:
+        raise Unauthenticated("sign in to run the data quality checks")
     report = CheckReport()
     done = _Stages(progress)
     layers: dict[str, Features] = {
@@ -51,6 +57,10 @@ def run_checks(
     report.findings += ledger.ledger_findings(
         layers["hazards"], layers["land_releases"], uow.settings.release_tolerance_m2,
         all_releases_seen=actor.is_admin, progress=done.within("ledger"))
+    width = uow.settings.sliver_width_m
+    for name in POLYGON_LAYERS:
+        report.findings += slivers.sliver_findings(layers[name], width)
+    report.findings += slivers.gap_findings(layers["hazards"], layers["land_releases"], width)
     done("ledger")
     report.findings += _extent_findings(uow, actor, report.checked)
     done("extent")
@@ -59,6 +69,7 @@ def run_checks(
     done("orphans")
     if actor.is_admin:
         report.findings += integrity.guard_findings(uow)
+        report.findings += integrity.tally_findings(uow)
         findings, report.checked["audit_log"] = integrity.audit_findings(uow)
         report.findings += findings
     done("integrity")

@@ -1,17 +1,20 @@
-"""Integrity checks: orphan records, missing edit guards (GeoPackage) and the audit chain."""
+"""Integrity checks: orphan records, missing edit guards (GeoPackage), EO tallies and the
+audit chain."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 
 from demine.domain.actors import Actor
+from demine.domain.vocab import DESTROYED_DISPOSALS
 from demine.services import audit
 from demine.services.checks.report import ERROR, WARNING, Finding
 from demine.services.permissions import visible
+from demine.storage import dialect
 from demine.storage.database import UnitOfWork
-from demine.storage.tables import activities, eo_finds, hazards, metadata
+from demine.storage.tables import activities, eo_finds, eo_tallies, hazards, metadata
 
 GUARDED_EVENTS = ("insert", "update", "delete")
 _CHUNK = 5_000  # ids per IN list, well under SQLite's bound-parameter limit
@@ -114,6 +117,48 @@ def guard_findings(uow: UnitOfWork) -> list[Finding]:
                 f"edit-guard trigger(s) missing for {', '.join(missing)}: writes by other tools "
                 f"to {name} would bypass the ledger, history and audit (`demine init` restores "
                 "them)"))
+    return findings
+
+
+TALLY_KEY = ("category", "admin_area_id", "organisation_id", "month", "review_status",
+             "sensitivity")
+TALLY_TRIGGERS = {"sqlite": ("eo_tallies_insert", "eo_tallies_delete", "eo_tallies_update",
+                             "eo_tallies_hazard_area"),
+                  "postgresql": ("eo_tallies_track", "eo_tallies_hazard_area")}
+
+
+def tally_findings(uow: UnitOfWork) -> list[Finding]:
+    """The EO-destroyed tallies (what statistics read) recomputed from the finds, and the
+    triggers that keep them: a tally that disagrees would put wrong figures in reports."""
+    conn = uow.conn
+    if uow.is_sqlite:
+        present = set(conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars())
+    else:
+        present = set(conn.exec_driver_sql(
+            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal").scalars())
+    findings = [
+        Finding("tally_mismatch", ERROR, "eo_tallies", None,
+                f"trigger {name} is missing: EO-destroyed statistics would no longer follow "
+                "the finds")
+        for name in TALLY_TRIGGERS["sqlite" if uow.is_sqlite else "postgresql"]
+        if name not in present]
+    f, h = eo_finds.alias("f"), hazards.alias("h")
+    key = (f.c.category, func.coalesce(h.c.admin_area_id, 0),  # the very same expressions
+           f.c.organisation_id, dialect.period(conn, f.c.found_on, "month"),  # in GROUP BY
+           f.c.review_status, f.c.sensitivity)
+    recomputed = select(*key, func.sum(f.c.quantity)).select_from(
+        f.outerjoin(h, h.c.id == f.c.hazard_id)).where(
+        f.c.disposal.in_([d.value for d in DESTROYED_DISPOSALS])).group_by(*key)
+    expected = {tuple(row[:-1]): int(row[-1]) for row in conn.execute(recomputed)}
+    stored = {tuple(row[:-1]): int(row[-1]) for row in conn.execute(
+        select(*[eo_tallies.c[c] for c in TALLY_KEY], eo_tallies.c.quantity)) if row[-1]}
+    for key in sorted(expected.keys() | stored.keys(), key=str):
+        if expected.get(key, 0) != stored.get(key, 0):
+            findings.append(Finding(
+                "tally_mismatch", ERROR, "eo_tallies", "/".join(map(str, key)),
+                f"EO destroyed ({', '.join(TALLY_KEY)} = {', '.join(map(str, key))}): tallied "
+                f"{stored.get(key, 0):,}, the finds add up to {expected.get(key, 0):,}"))
     return findings
 
 

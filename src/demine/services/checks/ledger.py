@@ -65,7 +65,7 @@ def baseline_mismatches(hazards: Features, progress: Callable[[float], None] = _
     return findings
 
 
-def _hazard_index(hazards: Features, hazard_ids: np.ndarray) -> np.ndarray:
+def hazard_index(hazards: Features, hazard_ids: np.ndarray) -> np.ndarray:
     """Position of each hazard id in ``hazards`` (-1 where not visible or not there)."""
     if len(hazards) == 0:
         return np.full(len(hazard_ids), -1)
@@ -75,7 +75,7 @@ def _hazard_index(hazards: Features, hazard_ids: np.ndarray) -> np.ndarray:
 
 def release_sums(hazards: Features, releases: Features) -> list[Finding]:
     """Hazards whose cancelled/reduced/cleared columns differ from their releases' areas."""
-    at = _hazard_index(hazards, releases.columns["hazard_id"].astype(np.int64))
+    at = hazard_index(hazards, releases.columns["hazard_id"].astype(np.int64))
     findings = []
     for kind in RELEASE_KINDS:
         sums = np.zeros(len(hazards))
@@ -92,7 +92,7 @@ def release_sums(hazards: Features, releases: Features) -> list[Finding]:
 def releases_outside(hazards: Features, releases: Features, tolerance_m2: float
                      ) -> list[Finding]:
     """Land releases sticking out of their hazard by more than the tolerance."""
-    at = _hazard_index(hazards, releases.columns["hazard_id"].astype(np.int64))
+    at = hazard_index(hazards, releases.columns["hazard_id"].astype(np.int64))
     rows = np.flatnonzero((at >= 0) & ~shapely.is_missing(releases.geoms))
     if len(rows) == 0:
         return []
@@ -119,7 +119,7 @@ def releases_overlapping(hazards: Features, releases: Features, tolerance_m2: fl
     if len(releases) == 0:
         return []
     hazard_ids = releases.columns["hazard_id"].astype(np.int64)
-    at = _hazard_index(hazards, hazard_ids)
+    at = hazard_index(hazards, hazard_ids)
     left, right, _shared, areas = overlapping_pairs(releases.sound, tolerance_m2,
                                                     same=hazard_ids)
     findings = []

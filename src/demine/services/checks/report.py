@@ -15,9 +15,12 @@ CHECKS = (
     "orphan",
     "swapped_lat_lon",
     "unvalidated_edit",
+    "tally_mismatch",
     "audit_chain",
     "duplicate",
     "overlap",
+    "gap",
+    "sliver",
     "outside_gazetteer",
 )
 

@@ -1,4 +1,5 @@
-"""Statistics and the audit log over HTTP, through the same services and predicate."""
+"""Statistics, data quality findings and the audit log over HTTP, through the same services
+and predicate."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from demine.services import audit as audit_service
+from demine.services.checks import CHECKS, ERROR, WARNING, run_checks
 from demine.services.stats import land_release_stats
 from demine.web.deps import ActorDep, DatabaseDep
 
@@ -21,6 +23,26 @@ def stats(actor: ActorDep, database: DatabaseDep,
     """Land-release statistics of the records the caller may see."""
     with database.read() as uow:
         return land_release_stats(uow, actor=actor, by=by, as_of=as_of)
+
+
+@router.get("/checks", tags=["checks"])
+def checks(actor: ActorDep, database: DatabaseDep,
+           check: Annotated[list[Literal[CHECKS]] | None, Query()] = None,
+           layer: str | None = None,
+           severity: Literal[ERROR, WARNING] | None = None,
+           offset: Annotated[int, Query(ge=0)] = 0,
+           limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> dict[str, Any]:
+    """Data quality findings (`demine check`: invalid geometry, ledger, overlaps and
+    duplicates, slivers, gaps between a hazard and its releases, …) over the records the
+    caller may see. ``counts`` and ``checked`` cover every check; ``findings`` (errors first)
+    are those the filters keep, a page at a time."""
+    with database.read() as uow:
+        report = run_checks(uow, actor=actor)
+    kept = [f for f in report.findings
+            if (not check or f.check in check) and (layer is None or f.layer == layer)
+            and (severity is None or f.severity == severity)]
+    return {"findings": [f.as_dict() for f in kept[offset: offset + limit]],
+            "total": len(kept), "counts": report.counts, "checked": report.checked}
 
 
 @router.get("/audit", tags=["audit"])
