@@ -190,7 +190,7 @@ def test_an_operator_sees_findings_only_on_what_it_may_see(database):
             records.create_record(uow, actor=ACTOR, layer="hazards", data={
                 "code": code, "hazard_type": "SHA", "organisation": org,
                 "reported_on": "2025-01-01", "geometry": box(30.5, 48.2, 30.51, 48.21)})
-    operator = Actor("ops-a", organisation_id=ids["OPA"], roles=frozenset())
+    operator = Actor("ops-a", user_id=4242, organisation_id=ids["OPA"], roles=frozenset())
     with database.read() as uow:
         mine = run_checks(uow, actor=operator)
         everything = run_checks(uow, actor=ACTOR)
