@@ -5,12 +5,17 @@ PYTEST_ARGS ?= -q
 DEMO_DB ?= demo.gpkg
 DEMO_ARGS ?=
 BENCH_ARGS ?=
+# make bench-gis: the national demo as a GeoPackage and in PostGIS (empty URL: GeoPackage only)
+BENCH_GIS_DB ?= /tmp/bench-gis-national.gpkg
+BENCH_GIS_URL ?= postgresql+psycopg://demine:demine@127.0.0.1:55432/bench_national
+TILES_ARGS ?=
+OGC_ARGS ?=
 
 STAMP := .venv/.installed
 # via bash so a lost executable bit does not matter
 POSTGIS := bash scripts/postgis.sh
 
-.PHONY: help venv demo test test-gpkg test-fuzz lint bench postgis-start postgis-stop clean
+.PHONY: help venv demo test test-gpkg test-fuzz lint bench bench-gis postgis-start postgis-stop clean
 
 help:
 	@echo "make venv           create .venv and install -e .[test,bench]"
@@ -20,6 +25,7 @@ help:
 	@echo "make test-fuzz      the long schemathesis run (DEMINE_SCHEMATHESIS_SLOW_EXAMPLES=100)"
 	@echo "make lint           ruff check"
 	@echo "make bench          run benchmarks (BENCH_ARGS=...)"
+	@echo "make bench-gis      vector tiles, and OGC API items vs pygeoapi (BENCH_GIS_DB, BENCH_GIS_URL)"
 	@echo "make postgis-start  start the throwaway PostGIS cluster (scripts/postgis.sh)"
 	@echo "make postgis-stop   stop it"
 	@echo "make clean          remove .venv, build artefacts, demo.gpkg*"
@@ -53,6 +59,15 @@ lint: venv
 
 bench: venv
 	.venv/bin/python -m benchmarks $(BENCH_ARGS)
+
+# Both run even when the first misses a target; the exit status says whether either failed.
+bench-gis: venv
+	status=0; \
+	.venv/bin/python -m benchmarks.tiles --db $(BENCH_GIS_DB) \
+	  $(if $(BENCH_GIS_URL),--database-url $(BENCH_GIS_URL)) $(TILES_ARGS) || status=1; \
+	.venv/bin/python -m benchmarks.ogc_peer --db $(BENCH_GIS_DB) \
+	  $(if $(BENCH_GIS_URL),--database-url $(BENCH_GIS_URL)) $(OGC_ARGS) || status=1; \
+	exit $$status
 
 postgis-start:
 	$(POSTGIS) start

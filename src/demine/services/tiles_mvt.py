@@ -126,6 +126,10 @@ def _commands(geoms: Sequence[BaseGeometry | None]) -> dict[int, tuple[int, list
 
 def _kind_commands(kind: int, geoms: np.ndarray) -> list[list[int]]:
     _, coords, offsets = shapely.to_ragged_array(geoms)
+    if kind == _POINT and not offsets:  # single points only (EO finds): no loop needed
+        x, y = coords[:, 0].astype(np.int64), coords[:, 1].astype(np.int64)
+        return np.column_stack((np.full(len(x), _command(_MOVE_TO, 1)), _zigzags(x),
+                                _zigzags(y))).tolist()
     xs, ys = coords[:, 0].astype(np.int64).tolist(), coords[:, 1].astype(np.int64).tolist()
     # Normalise to: paths (point runs, lines, rings) → parts (polygons) → features.
     if kind == _POINT:
@@ -205,6 +209,10 @@ def _zigzag(n: int) -> int:
     return n << 1 if n >= 0 else (-n << 1) - 1
 
 
+def _zigzags(n: np.ndarray) -> np.ndarray:
+    return np.where(n >= 0, n << 1, (-n << 1) - 1)
+
+
 def _value(value: Any) -> bytes:
     """A Value message typed like ST_AsMVT types it: text, double, uint/sint, bool."""
     if isinstance(value, bool):
@@ -216,33 +224,43 @@ def _value(value: Any) -> bytes:
     return _bytes(1, str(value).encode())
 
 
+def _encode_varint(n: int) -> bytes:
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+# Every varint of one or two bytes, made once: tags, keys, deltas and most commands are one.
+_VARINTS = tuple(_encode_varint(n) for n in range(1 << 14))
+
+
 def _varint(n: int) -> bytes:
-    return _varints([n])
+    return _VARINTS[n] if 0 <= n < 0x4000 else _encode_varint(n)
 
 
 def _varints(numbers: list[int]) -> bytes:
     """Protobuf base-128 varints, back to back (all numbers here are non-negative)."""
-    if not numbers or max(numbers) < 0x80:  # one byte each: most deltas, tags and keys
+    if not numbers:
+        return b""
+    top = max(numbers)
+    if top < 0x80:  # one byte each: most deltas, tags and keys
         return bytes(numbers)
-    out = bytearray()
-    for n in numbers:
-        while n >= 0x80:
-            out.append(n & 0x7F | 0x80)
-            n >>= 7
-        out.append(n)
-    return bytes(out)
+    return b"".join(map(_VARINTS.__getitem__ if top < 0x4000 else _varint, numbers))
 
 
 def _key(field: int, wire_type: int) -> bytes:
-    return _varint(field << 3 | wire_type)
+    return _VARINTS[field << 3 | wire_type]
 
 
 def _number(field: int, n: int) -> bytes:
-    return _key(field, 0) + _varint(n)
+    return _VARINTS[field << 3] + _varint(n)
 
 
 def _bytes(field: int, payload: bytes) -> bytes:
-    return _key(field, 2) + _varint(len(payload)) + payload
+    return _VARINTS[field << 3 | 2] + _varint(len(payload)) + payload
 
 
 def _packed(field: int, numbers: list[int]) -> bytes:

@@ -13,7 +13,7 @@ from demine.web.api.serialise import etag
 from demine.web.deps import ActorDep, DatabaseDep
 from demine.web.ogc import crs as crs_refs
 from demine.web.ogc import html
-from demine.web.ogc.geojson import GeoJSONResponse, feature
+from demine.web.ogc.geojson import GeoJSONResponse, feature, feature_texts
 from demine.web.ogc.links import collection_of, items_links, link, record_id, root
 from demine.web.ogc.params import items_request, wants_html
 from demine.web.ogc.spec import GEOJSON, HTML, JSON
@@ -40,7 +40,8 @@ def get_items(collection_id: str, request: Request, actor: ActorDep,
         codes = features.organisation_codes(uow)
     query = asked.query
     body = {"type": "FeatureCollection",
-            "features": [feature(row, codes, asked.crs) for row in rows],
+            "features": [feature(row, codes, asked.crs) for row in rows] if as_html
+            else feature_texts(rows, codes, asked.crs),
             "numberMatched": total, "numberReturned": len(rows),
             "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
             "links": items_links(request, found.id, query.offset, query.limit, total)}
