@@ -78,5 +78,9 @@ record_grants = Table(
     Column("organisation_id", Integer, ForeignKey("organisations.id")),
     Column("user_id", Integer, ForeignKey("users.id")),
     Index("ix_record_grants_record", "table_name", "record_id"),
+    # The permission predicate asks "is this organisation / user named on the record?":
+    # these keep that lookup to the grants of one organisation or user.
+    Index("ix_record_grants_organisation", "table_name", "organisation_id", "record_id"),
+    Index("ix_record_grants_user", "table_name", "user_id", "record_id"),
     CheckConstraint("(organisation_id IS NULL) != (user_id IS NULL)", name="one_grantee"),
 )

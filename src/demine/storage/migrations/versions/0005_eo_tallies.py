@@ -1,4 +1,5 @@
-"""EO-destroyed tallies kept by triggers; covering indexes for the statistics
+"""EO-destroyed tallies kept by triggers; covering indexes for the statistics; grant lookups
+by organisation and user
 
 Revision ID: 0005
 Revises: 0004
@@ -51,6 +52,11 @@ def upgrade() -> None:
     with op.batch_alter_table("land_releases", schema=None) as batch_op:
         batch_op.create_index("ix_land_releases_stats",
                               ["hazard_id", "released_on", "release_kind", "area_m2"], unique=False)
+    with op.batch_alter_table("record_grants", schema=None) as batch_op:
+        batch_op.create_index("ix_record_grants_organisation",
+                              ["table_name", "organisation_id", "record_id"], unique=False)
+        batch_op.create_index("ix_record_grants_user", ["table_name", "user_id", "record_id"],
+                              unique=False)
     sqlite = op.get_bind().dialect.name == "sqlite"
     for statement in (_sqlite_triggers() if sqlite else _postgresql_triggers()):
         op.execute(statement)
@@ -79,6 +85,9 @@ def downgrade() -> None:
         batch_op.drop_index("ix_hazards_ledger")
     with op.batch_alter_table("land_releases", schema=None) as batch_op:
         batch_op.drop_index("ix_land_releases_stats")
+    with op.batch_alter_table("record_grants", schema=None) as batch_op:
+        batch_op.drop_index("ix_record_grants_user")
+        batch_op.drop_index("ix_record_grants_organisation")
 
 
 def _add(row: str, sign: str, month: str, where: str = "WHERE true") -> str:
