@@ -232,30 +232,6 @@ eo_finds = Table(
           "hazard_id", "found_on", "quantity"),
 )
 
-# Derived, never written by demine's code: EO destroyed (disposal destroyed in situ, removed or
-# rendered safe) summed per admin area of the find's hazard (0: none), organisation, sensitivity,
-# review status, month found and category. Database triggers on eo_finds and hazards keep it
-# (migration 0005), so statistics read some ten thousand tallies instead of a million finds;
-# `demine check` recomputes it from the finds.
-eo_tallies = Table(
-    "eo_tallies",
-    metadata,
-    # Key order and the two indexes let SQLite group by category alone, or with the area, the
-    # organisation or the month, straight from an index in order (no sort of every tally).
-    Column("category", String(16), primary_key=True),
-    Column("admin_area_id", Integer, primary_key=True, autoincrement=False),
-    Column("organisation_id", Integer, primary_key=True, autoincrement=False),
-    Column("month", String(7), primary_key=True),
-    Column("review_status", String(16), primary_key=True),
-    Column("sensitivity", String(16), primary_key=True),
-    Column("quantity", Integer, nullable=False),
-    Index("ix_eo_tallies_organisation", "category", "organisation_id", "review_status",
-          "sensitivity", "quantity"),
-    Index("ix_eo_tallies_month", "category", "month", "review_status", "sensitivity",
-          "quantity"),
-    sqlite_with_rowid=False,
-)
-
 accidents = Table(
     "accidents",
     metadata,
@@ -426,7 +402,8 @@ def table(name: str) -> Table:
     return metadata.tables[name]
 
 
-# Accounts and need-to-know grants live in their own module; registered on the same metadata.
+# Accounts and need-to-know grants, and derived summaries, live in their own modules; registered
+# on the same metadata.
 from demine.storage.access_tables import (  # noqa: E402  (needs the helpers above)
     api_tokens,
     login_failures,
@@ -434,5 +411,7 @@ from demine.storage.access_tables import (  # noqa: E402  (needs the helpers abo
     sharing_agreements,
     users,
 )
+from demine.storage.summary_tables import eo_tallies  # noqa: E402
 
-__all__ += ["api_tokens", "login_failures", "record_grants", "sharing_agreements", "users"]
+__all__ += ["api_tokens", "login_failures", "record_grants", "sharing_agreements", "users",
+            "eo_tallies"]
