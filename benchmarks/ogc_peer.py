@@ -19,7 +19,6 @@ python3-gdal); otherwise the GeoPackage pairing is skipped and says why.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import subprocess
@@ -37,6 +36,7 @@ from sqlalchemy.engine import make_url
 from benchmarks.serving import (
     demine_server,
     features_returned,
+    finish,
     free_port,
     machine_load,
     missing_store,
@@ -299,11 +299,7 @@ def main(argv: list[str] | None = None) -> int:
             _print(pairing, result)
             for f in result["layers"].values():
                 status |= bool(f["demine"]["errors"] or f["pygeoapi"]["errors"])
-    figures["load_end"] = machine_load()
-    print(f"\nmachine: {figures['cpus']} CPUs, load average {figures['load_start']} at the "
-          f"start, {figures['load_end']} at the end")
-    if a.json:
-        a.json.write_text(json.dumps(figures, indent=2))
+    finish(figures, a.json)
     return int(status)
 
 

@@ -197,3 +197,12 @@ def summary(samples: Sequence[Sample], elapsed: float, *, ok=(200,),
 def machine_load() -> list[float]:
     """The 1, 5 and 15 minute load averages (the machine has other users)."""
     return [round(v, 2) for v in os.getloadavg()]
+
+
+def finish(figures: dict, json_path: Path | None) -> None:
+    """Note the load at the end, print the machine line, write the figures when asked."""
+    figures["load_end"] = machine_load()
+    print(f"\nmachine: {figures['cpus']} CPUs, load average {figures['load_start']} at the "
+          f"start, {figures['load_end']} at the end")
+    if json_path:
+        json_path.write_text(json.dumps(figures, indent=2))

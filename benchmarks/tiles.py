@@ -13,7 +13,6 @@ answers without SQL (eo_finds below its minzoom): what routing and sign-in alone
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import random
@@ -24,6 +23,7 @@ import httpx
 
 from benchmarks.serving import (
     demine_server,
+    finish,
     machine_load,
     missing_store,
     run_load,
@@ -193,13 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         _print(f"{name}: {' '.join(store)}", result)
         print(f"load average after: {result['load_after']}")
         status |= _verdict(result["overall"]) == "FAIL" or result["overall"]["errors"] > 0
-    figures["load_end"] = machine_load()
-    print(f"\nmachine: {figures['cpus']} CPUs, load average {figures['load_start']} at the "
-          f"start, {figures['load_end']} at the end")
-    if a.json:
-        a.json.write_text(json.dumps(figures, indent=2))
+    finish(figures, a.json)
     return int(status)
-
 
 
 if __name__ == "__main__":
