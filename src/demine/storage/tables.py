@@ -21,7 +21,8 @@ from sqlalchemy import (
 
 from demine.storage.types import Geometry, Timestamp
 
-__all__ = ["Geometry", "Timestamp", "metadata", "table", "LAYERS", "ATTRIBUTE_TABLES", "HISTORY"]
+__all__ = ["Geometry", "Timestamp", "metadata", "table", "LAYERS", "ATTRIBUTE_TABLES", "HISTORY",
+           "VERSIONED"]
 
 metadata = MetaData(
     naming_convention={
@@ -369,41 +370,13 @@ ATTRIBUTE_TABLES = (
     "non_conformities",
 )
 
-# Tables whose rows are versioned: an update or delete keeps the old row in <table>_history.
-VERSIONED = (
-    "hazards",
-    "activities",
-    "land_releases",
-    "eo_finds",
-    "accidents",
-    "casualties",
-    "eore_sessions",
-    "qa_inspections",
-)
-
-
-def _history_table(source: Table) -> Table:
-    """A mirror of ``source`` without constraints, plus the end of each version's validity."""
-    columns = [Column("history_id", Integer, primary_key=True, autoincrement=True)]
-    for col in source.columns:
-        columns.append(Column(col.name, col.type, nullable=True, info=dict(col.info)))
-    columns.append(Column("valid_to", Timestamp, nullable=False))
-    columns.append(Column("superseded_by", String(200), nullable=False))
-    table = Table(f"{source.name}_history", metadata, *columns)
-    Index(f"ix_{source.name}_history_id_valid", table.c.id, table.c.valid_to)
-    return table
-
-
-HISTORY: dict[str, Table] = {name: _history_table(metadata.tables[name]) for name in VERSIONED}
-
-
 def table(name: str) -> Table:
     """The table called ``name``."""
     return metadata.tables[name]
 
 
-# Accounts and need-to-know grants, and derived summaries, live in their own modules; registered
-# on the same metadata.
+# History mirrors, accounts and need-to-know grants, and derived summaries live in their own
+# modules, registered on the same metadata (in this order, as before the split).
 from demine.storage.access_tables import (  # noqa: E402  (needs the helpers above)
     api_tokens,
     login_failures,
@@ -411,6 +384,7 @@ from demine.storage.access_tables import (  # noqa: E402  (needs the helpers abo
     sharing_agreements,
     users,
 )
+from demine.storage.history_tables import HISTORY, VERSIONED  # noqa: E402
 from demine.storage.summary_tables import eo_tallies  # noqa: E402
 
 __all__ += ["api_tokens", "login_failures", "record_grants", "sharing_agreements", "users",

@@ -1,0 +1,36 @@
+"""History mirrors of the versioned tables (imported by tables.py): no update or delete
+destroys the previous version."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Index, Integer, String, Table
+
+from demine.storage.tables import metadata
+from demine.storage.types import Timestamp
+
+# Tables whose rows are versioned: an update or delete keeps the old row in <table>_history.
+VERSIONED = (
+    "hazards",
+    "activities",
+    "land_releases",
+    "eo_finds",
+    "accidents",
+    "casualties",
+    "eore_sessions",
+    "qa_inspections",
+)
+
+
+def _history_table(source: Table) -> Table:
+    """A mirror of ``source`` without constraints, plus the end of each version's validity."""
+    columns = [Column("history_id", Integer, primary_key=True, autoincrement=True)]
+    for col in source.columns:
+        columns.append(Column(col.name, col.type, nullable=True, info=dict(col.info)))
+    columns.append(Column("valid_to", Timestamp, nullable=False))
+    columns.append(Column("superseded_by", String(200), nullable=False))
+    table = Table(f"{source.name}_history", metadata, *columns)
+    Index(f"ix_{source.name}_history_id_valid", table.c.id, table.c.valid_to)
+    return table
+
+
+HISTORY: dict[str, Table] = {name: _history_table(metadata.tables[name]) for name in VERSIONED}
