@@ -44,7 +44,8 @@ def _generation(g: dict[str, Any], f: dict[str, Any]) -> list[str]:
 def _stats(s: dict[str, Any]) -> list[str]:
     lines = [f"\n== demine stats (median of {s['repeat']}; target ≤ {s['target_s']} s for "
              "the whole command) ==",
-             f"start-up floor (python -c 'import demine.cli.app'): {s['import_cli_s']:.3f} s "
+             f"start-up floor (Python, then the CLI loaded as the console script does): "
+             f"{s['import_cli_s']:.3f} s "
              f"(CPU {s['import_cli_cpu_s']:.3f} s)",
              f"{'variant':<18}{'CLI s':>8}{'CPU s':>8}{'service ms':>12}{'CPU ms':>9}"
              f"{'groups':>8}  target"]

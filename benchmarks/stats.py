@@ -59,8 +59,9 @@ def _service(database: Database, actor: Actor, kwargs: dict[str, Any]) -> dict[s
 
 
 def _import_only() -> list[str]:
-    """Start-up alone: Python plus importing the CLI, the floor of any `demine` command."""
-    return [sys.executable, "-c", "import demine.cli.app"]
+    """Start-up alone: Python plus loading the CLI as the console script does, the floor of any
+    `demine` command."""
+    return [sys.executable, "-c", "from demine.cli.entry import load_app; load_app()"]
 
 
 def profile(path: Path, kwargs: dict[str, Any], top: int = 20) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -111,6 +113,17 @@ def test_an_update_keeps_the_previous_version_and_past_figures(region, database,
         old = uow.conn.execute(select(history).where(
             history.c.code == first["properties"]["code"])).mappings().all()
     assert [row["baseline_m2"] for row in old] == [first["properties"]["baseline_m2"]]
+
+
+def test_the_console_script_prints_what_the_cli_prints(region):
+    """The installed entry point (collector paused while loading) gives the same figures."""
+    script = [sys.executable, "-c", "import sys; from demine.cli.entry import main; "
+              "sys.argv[0] = 'demine'; main()"]
+    for by in ("region", "month"):
+        done = subprocess.run([*script, "stats", "--json", "--by", by, "--database-url",
+                               region.url], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == _stats(region, "--by", by)
 
 
 def test_bad_options_are_refused(region):

@@ -1,5 +1,5 @@
 """Run the demine CLI as ``python -m demine``."""
 
-from demine.cli.app import main
+from demine.cli.entry import main
 
 main()

@@ -20,8 +20,3 @@ quality.register(app)
 checks.register(app)
 accounts.register(app)
 audit.register(app)
-
-
-def main() -> None:
-    """Entry point of the console script."""
-    app()
