@@ -209,3 +209,114 @@ def test_bad_tile_addresses_get_the_error_shape(client):
         assert response.json()["error"]["message"], path
     empty = client.get("/tiles/hazards/8/0/0.pbf")  # the Arctic Pacific: nothing there
     assert empty.status_code == 204 and not empty.content
+
+
+def _fetch(client, headers, path: str):
+    response = client.get(path, headers=headers)
+    assert response.status_code in (200, 204), response.text
+    return response.content, response.headers.get("etag")
+
+
+def test_cached_tiles_equal_fresh_ones_for_every_actor(client, cli):
+    """Served by one app in the order most likely to leak (the widest view first, so that its
+    tiles are cached when the narrower ones ask): every tile, byte for byte, is what an app
+    without a cache makes for the same actor."""
+    signed_in = {role: _headers(client, role) for role in ("admin", "operator", "anonymous")}
+    tiles = _tiles_around(client, "hazards", (8, 10, 12))
+    paths = [f"/tiles/hazards/{z}/{x}/{y}.pbf" for z, x, y in tiles]
+    cache = client.app.state.tile_cache
+    before = cache.stats()
+    served = {(role, path): _fetch(client, headers, path)
+              for role, headers in signed_in.items() for path in paths for _ in range(2)}
+    after = cache.stats()
+    assert after["hits"] - before["hits"] >= len(signed_in) * len(paths)  # 2nd asks were hits
+    uncached = Settings(database_url=cli.url, tile_cache_mb=0)
+    with TestClient(create_app(uncached)) as fresh:
+        assert not fresh.app.state.tile_cache.enabled
+        for (role, path), (content, etag) in served.items():
+            assert _fetch(fresh, signed_in[role], path) == (content, etag), (role, path)
+    assert len({served["admin", p] for p in paths} | {served["anonymous", p] for p in paths}) \
+        > len(paths)  # the scopes did see different tiles
+
+
+def test_a_change_shows_in_the_next_tile(client):
+    """A cached tile is not served after anything changed: a renamed hazard carries its new
+    name in the very next tile, and its validator changes."""
+    admin = _headers(client, "admin")
+    hazard = client.get("/api/v1/hazards", headers=admin, params={"limit": 1}).json()["items"][0]
+    point = shape(hazard["geometry"]).representative_point()
+    path = "/tiles/hazards/{}/{}/{}.pbf".format(12, *_tile_of(point.x, point.y, 12))
+
+    def name_in_tile() -> tuple[str, str]:
+        content, etag = _fetch(client, admin, path)
+        [found] = [f for f in mapbox_vector_tile.decode(content)["hazards"]["features"]
+                   if f["id"] == hazard["id"]]
+        return found["properties"]["name"], etag
+
+    first = name_in_tile()
+    assert name_in_tile() == first  # now from the cache
+    location = f"/api/v1/hazards/{hazard['id']}"
+    tag = client.get(location, headers=admin).headers["ETag"]
+    renamed = client.patch(location, json={"name": "Renamed after caching"}, headers={
+        **admin, "Content-Type": "application/merge-patch+json", "If-Match": tag})
+    assert renamed.status_code == 200, renamed.text
+    name, etag = name_in_tile()
+    assert name == "Renamed after caching" and etag != first[1]
+
+
+def test_a_grant_shows_in_the_next_tile(client, cli):
+    """Naming an organisation on a restricted record changes what its users' cached tiles
+    hold at once."""
+    from sqlalchemy import select
+
+    from demine.domain.actors import Actor
+    from demine.services.sharing import grant_record
+    from demine.storage.database import Database
+    from demine.storage.tables import organisations, users
+
+    admin, operator = _headers(client, "admin"), _headers(client, "operator")
+    restricted = [h for h in client.get("/api/v1/hazards", headers=admin, params={
+        "limit": 1000}).json()["items"] if h["sensitivity"] == "restricted"
+        and client.get(f"/api/v1/hazards/{h['id']}", headers=operator).status_code == 404]
+    assert restricted, "the demo holds restricted hazards the operator may not see"
+    hazard = restricted[0]
+    point = shape(hazard["geometry"]).representative_point()
+    path = "/tiles/hazards/{}/{}/{}.pbf".format(12, *_tile_of(point.x, point.y, 12))
+
+    def ids() -> set[int]:
+        content, _ = _fetch(client, operator, path)
+        return {f["id"] for f in mapbox_vector_tile.decode(content).get("hazards", {}).get(
+            "features", [])}
+
+    assert hazard["id"] not in ids() and hazard["id"] not in ids()  # made, then cached
+    database = Database(Settings(database_url=cli.url))
+    with database.transaction() as uow:
+        org = uow.conn.execute(select(organisations.c.code).join(
+            users, users.c.organisation_id == organisations.c.id).where(
+            users.c.email == "operator@demo.demine.org")).scalar_one()
+        grant_record(uow, actor=Actor.system("test"), layer="hazards",
+                     record_id=hazard["id"], organisation=org)
+    database.dispose()
+    assert hazard["id"] in ids()
+
+
+def test_the_tile_cache_keeps_its_budget_and_only_the_latest_head():
+    from demine.services.tile_cache import ENTRY_OVERHEAD, TileCache
+
+    cache = TileCache(max_bytes=3 * (100 + ENTRY_OVERHEAD))
+    for n in range(3):
+        cache.put(7, ("hazards", 14, n, 0, "admin"), f"tile {n}", 100)
+    assert cache.get(7, ("hazards", 14, 0, 0, "admin")) == "tile 0"  # now the most recent
+    cache.put(7, ("hazards", 14, 3, 0, "admin"), "tile 3", 100)  # over budget: 1 goes
+    assert cache.get(7, ("hazards", 14, 1, 0, "admin")) is None
+    assert cache.get(7, ("hazards", 14, 0, 0, "admin")) == "tile 0"
+    assert cache.get(7, ("hazards", 14, 0, 0, "public")) is None  # another scope
+    assert cache.stats()["bytes"] <= cache.max_bytes
+    cache.put(6, ("hazards", 14, 9, 0, "admin"), "made before a change", 100)
+    assert cache.get(6, ("hazards", 14, 9, 0, "admin")) is None  # older head: not kept
+    assert cache.get(8, ("hazards", 14, 0, 0, "admin")) is None  # a change: all stale
+    cache.put(8, ("hazards", 14, 0, 0, "admin"), "remade", 100)
+    assert cache.stats()["entries"] == 1 and cache.get(8, ("hazards", 14, 0, 0, "admin"))
+    cache.put(8, ("hazards", 8, 0, 0, "admin"), "too big to keep", cache.max_bytes)
+    assert cache.get(8, ("hazards", 8, 0, 0, "admin")) is None
+    assert not TileCache(0).enabled

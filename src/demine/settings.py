@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=20_000_000, gt=0, description="API request bodies")
     ogc_require_if_match: bool = Field(
         default=False, description="OGC API writes without If-Match get 428 (QGIS sends none)")
+    tile_cache_mb: int = Field(
+        default=64, ge=0, description="per server process: vector tiles kept until the store "
+                                      "changes (0: off)")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, gt=0, lt=65536)
     workers: int = Field(default=1, ge=1)

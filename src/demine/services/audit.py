@@ -10,7 +10,7 @@ from typing import Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from demine.domain.actors import Actor
 from demine.storage import dialect
@@ -110,6 +110,14 @@ def append(
     uow.conn.execute(insert(audit_log), entry)
     uow.audit_tail = _Tail(entry["seq"], entry["entry_hash"])
     return entry["entry_hash"]
+
+
+def head(uow: UnitOfWork) -> int:
+    """The sequence number of the chain's last entry (0 when empty). Every change demine makes
+    appends to the chain in the same transaction, and the layers are read-only to other tools
+    (guard triggers), so this number changes whenever anything stored has: caches of derived
+    data (tiles) are valid while it stays the same."""
+    return uow.conn.execute(select(func.max(audit_log.c.seq))).scalar() or 0
 
 
 def verify(uow: UnitOfWork) -> tuple[int, int | None, str | None]:

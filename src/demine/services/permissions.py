@@ -51,6 +51,17 @@ def visible(actor: Actor, t: Table):
     return _by_sensitivity(actor, t, base)
 
 
+def scope_key(actor: Actor) -> str:
+    """What ``visible`` reads of the actor, as a key: two actors with the same key see the same
+    rows (caches of what was seen, such as tiles, are shared by key and never across keys)."""
+    if actor.is_admin:
+        return "admin"
+    if actor.organisation_id is None:
+        return "public"
+    return "|".join(map(str, (actor.organisation_id, actor.organisation_kind, actor.role,
+                              actor.user_id, ",".join(sorted(actor.grants)))))
+
+
 def _by_sensitivity(actor: Actor, t, base: str):
     approved = t.c.review_status == "approved"
     public = and_(t.c.sensitivity == "public", approved)

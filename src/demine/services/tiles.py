@@ -21,8 +21,10 @@ from sqlalchemy import Boolean, Float, Integer, select
 
 from demine.domain.actors import Actor
 from demine.domain.errors import NotFound
+from demine.services import audit
 from demine.services.features import without_jit
-from demine.services.permissions import visible
+from demine.services.permissions import scope_key, visible
+from demine.services.tile_cache import TileCache
 from demine.services.tiles_mvt import (
     BUFFER,
     EXTENT,
@@ -80,12 +82,29 @@ class Tile:
     etag: str | None
 
 
-def get_tile(uow: UnitOfWork, *, actor: Actor, layer: str, z: int, x: int, y: int) -> Tile:
-    """The tile ``z/x/y`` of ``layer`` holding what ``actor`` may see."""
+EMPTY = Tile(b"", None)
+
+
+def get_tile(uow: UnitOfWork, *, actor: Actor, layer: str, z: int, x: int, y: int,
+             cache: TileCache[Tile] | None = None) -> Tile:
+    """The tile ``z/x/y`` of ``layer`` holding what ``actor`` may see (from ``cache`` when it
+    was made since the last change; see ``tile_cache``)."""
     spec = _tile_layer(layer)
     _check_tile(z, x, y)
     if z < spec.minzoom:
-        return Tile(b"", None)
+        return EMPTY
+    if cache is None or not cache.enabled:
+        return _make_tile(uow, actor, spec, z, x, y)
+    head, key = audit.head(uow), (layer, z, x, y, scope_key(actor))
+    found = cache.get(head, key)
+    if found is None:
+        found = _make_tile(uow, actor, spec, z, x, y)
+        cache.put(head, key, found, len(found.content))
+    return found
+
+
+def _make_tile(uow: UnitOfWork, actor: Actor, spec: TileLayer, z: int, x: int, y: int) -> Tile:
+    layer = spec.name
     t = table(layer)
     near = tile_bounds(z, x, y, margin=BUFFER / EXTENT)
     rows = select(*(t.c[p] for p in spec.properties)).where(
@@ -102,7 +121,7 @@ def get_tile(uow: UnitOfWork, *, actor: Actor, layer: str, z: int, x: int, y: in
         content = encode_layer(layer, [r.id for r in found],
                                [{p: getattr(r, p) for p in spec.properties} for r in found],
                                geoms)
-    return Tile(content, _etag(actor, content) if content else None)
+    return Tile(content, _etag(actor, content)) if content else EMPTY
 
 
 def _postgis_tile_rows(uow: UnitOfWork, rows):
@@ -168,7 +187,7 @@ def _check_tile(z: int, x: int, y: int) -> None:
 
 def _etag(actor: Actor, content: bytes) -> str:
     """A strong validator of the bytes, tied to the actor's visibility scope."""
-    scope = f"{actor.organisation_id}|{actor.role}|{actor.user_id}".encode()
+    scope = scope_key(actor).encode()
     return f'"{hashlib.sha256(scope + b"|" + content).hexdigest()[:32]}"'
 
 

@@ -113,9 +113,13 @@ def database_tile(conn, rows, geom, feature_id, *, name: str, z: int, x: int, y:
         func.ST_TileEnvelope(z, x, y), extent, buffer, True)
     found = rows.add_columns(feature_id.label("mvt_fid"),
                              tile_geom.label("mvt_geom")).subquery("mvt_rows")
-    query = select(func.ST_AsMVT(literal_column("mvt_rows"), name, extent, "mvt_geom",
-                                 "mvt_fid")).select_from(found).where(
-                                     found.c.mvt_geom.is_not(None))
+    # Features in id order, as on GeoPackage: the same rows give the same bytes (and ETag)
+    # whatever plan PostgreSQL picks. ``name`` is a layer name of ours, never user input.
+    if not name.isidentifier():
+        raise ValueError(f"not a tile layer name: {name!r}")
+    mvt = literal_column(f"ST_AsMVT(mvt_rows, '{name}', {int(extent)}, 'mvt_geom', 'mvt_fid' "
+                         f"ORDER BY mvt_rows.mvt_fid)")
+    query = select(mvt).select_from(found).where(found.c.mvt_geom.is_not(None))
     return bytes(conn.execute(query).scalar_one() or b"")
 
 

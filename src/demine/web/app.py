@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from demine import __version__
 from demine.services.health import health
+from demine.services.tile_cache import TileCache
 from demine.settings import Settings
 from demine.storage.database import Database
 from demine.web import errors, tiles
@@ -26,6 +27,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.database = database
+    app.state.tile_cache = TileCache(settings.tile_cache_mb * 2**20)
     errors.install(app)
     app.add_middleware(Hardening, max_body=settings.max_request_bytes)
     app.include_router(auth.router)

@@ -42,11 +42,12 @@ def tilejson(layer: str, request: Request, actor: ActorDep,
 
 @router.get("/{layer}/{z}/{x}/{y}.pbf", name="tile", response_class=Response,
             responses=_TILE_RESPONSES, summary="A vector tile of a layer")
-def tile(layer: str, z: int, x: int, y: int, actor: ActorDep, database: DatabaseDep,
-         if_none_match: Annotated[str | None, Header()] = None) -> Response:
+def tile(layer: str, z: int, x: int, y: int, request: Request, actor: ActorDep,
+         database: DatabaseDep, if_none_match: Annotated[str | None, Header()] = None) -> Response:
     """The features of ``layer`` in tile z/x/y that you may see."""
     with database.read() as uow:
-        found = tile_service.get_tile(uow, actor=actor, layer=layer, z=z, x=x, y=y)
+        found = tile_service.get_tile(uow, actor=actor, layer=layer, z=z, x=x, y=y,
+                                      cache=request.app.state.tile_cache)
     headers = _cache_headers(actor)
     if not found.content:
         return Response(status_code=204, headers=headers)
