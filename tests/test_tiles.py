@@ -300,23 +300,45 @@ def test_a_grant_shows_in_the_next_tile(client, cli):
     assert hazard["id"] in ids()
 
 
-def test_the_tile_cache_keeps_its_budget_and_only_the_latest_head():
-    from demine.services.tile_cache import ENTRY_OVERHEAD, TileCache
+def test_the_tile_cache_keeps_its_budget_and_only_the_latest_head(tmp_path):
+    from demine.services.tile_cache import ENTRY_OVERHEAD, Tile, TileCache
 
-    cache = TileCache(max_bytes=3 * (100 + ENTRY_OVERHEAD))
-    for n in range(3):
-        cache.put(7, ("hazards", 14, n, 0, "admin"), f"tile {n}", 100)
-    assert cache.get(7, ("hazards", 14, 0, 0, "admin")) == "tile 0"  # now the most recent
-    cache.put(7, ("hazards", 14, 3, 0, "admin"), "tile 3", 100)  # over budget: 1 goes
-    assert cache.get(7, ("hazards", 14, 1, 0, "admin")) is None
-    assert cache.get(7, ("hazards", 14, 0, 0, "admin")) == "tile 0"
-    assert cache.get(7, ("hazards", 14, 0, 0, "public")) is None  # another scope
-    assert cache.stats()["bytes"] <= cache.max_bytes
-    cache.put(6, ("hazards", 14, 9, 0, "admin"), "made before a change", 100)
-    assert cache.get(6, ("hazards", 14, 9, 0, "admin")) is None  # older head: not kept
-    assert cache.get(8, ("hazards", 14, 0, 0, "admin")) is None  # a change: all stale
-    cache.put(8, ("hazards", 14, 0, 0, "admin"), "remade", 100)
-    assert cache.stats()["entries"] == 1 and cache.get(8, ("hazards", 14, 0, 0, "admin"))
-    cache.put(8, ("hazards", 8, 0, 0, "admin"), "too big to keep", cache.max_bytes)
-    assert cache.get(8, ("hazards", 8, 0, 0, "admin")) is None
+    def tile(text: str) -> Tile:
+        return Tile(text.encode().ljust(100), f'"{text}"')
+
+    budget = 3 * (100 + ENTRY_OVERHEAD)
+    for shared in (None, tmp_path / "tiles.sqlite"):
+        cache = TileCache(budget, shared)
+        for n in range(3):
+            cache.put(7, ("hazards", 14, n, 0, "admin"), tile(f"tile {n}"))
+        assert cache.get(7, ("hazards", 14, 0, 0, "admin")) == tile("tile 0")
+        cache.put(7, ("hazards", 14, 3, 0, "admin"), tile("tile 3"))  # over budget: one goes
+        assert cache.stats()["bytes"] <= budget and cache.stats()["entries"] == 3
+        assert cache.get(7, ("hazards", 14, 0, 0, "public")) is None  # another scope
+        cache.put(6, ("hazards", 14, 9, 0, "admin"), tile("made before a change"))
+        assert cache.get(6, ("hazards", 14, 9, 0, "admin")) is None  # older head: not kept
+        assert cache.get(8, ("hazards", 14, 0, 0, "admin")) is None  # a change: all stale
+        cache.put(8, ("hazards", 14, 0, 0, "admin"), tile("remade"))
+        assert cache.stats()["entries"] == 1
+        cache.put(8, ("hazards", 8, 0, 0, "admin"), Tile(b"x" * budget, '"big"'))
+        assert cache.get(8, ("hazards", 8, 0, 0, "admin")) is None  # over the whole budget
+    memory_only = TileCache(budget)
+    assert memory_only.get(8, ("hazards", 14, 0, 0, "admin")) is None
     assert not TileCache(0).enabled
+
+
+def test_workers_share_what_one_of_them_made(tmp_path):
+    """Two caches on one shared file stand for two worker processes of a server: a tile the
+    first made is found by the second; after a change neither serves it."""
+    from demine.services.tile_cache import Tile, TileCache
+
+    first, second = (TileCache(2**20, tmp_path / "tiles.sqlite") for _ in range(2))
+    key = ("hazards", 9, 300, 200, "admin")
+    first.put(41, key, Tile(b"made by the first worker", '"a"'))
+    assert second.get(41, key) == Tile(b"made by the first worker", '"a"')
+    assert second.get(42, key) is None and first.get(42, key) is None
+    second.put(42, key, Tile(b"remade after the change", '"b"'))
+    first.put(41, ("hazards", 9, 301, 200, "admin"), Tile(b"late", '"c"'))  # older: dropped
+    third = TileCache(2**20, tmp_path / "tiles.sqlite")
+    assert third.get(42, key) == Tile(b"remade after the change", '"b"')
+    assert third.get(41, ("hazards", 9, 301, 200, "admin")) is None

@@ -24,7 +24,7 @@ from demine.domain.errors import NotFound
 from demine.services import audit
 from demine.services.features import without_jit
 from demine.services.permissions import scope_key, visible
-from demine.services.tile_cache import TileCache
+from demine.services.tile_cache import Tile, TileCache
 from demine.services.tiles_mvt import (
     BUFFER,
     EXTENT,
@@ -74,19 +74,11 @@ TILE_LAYERS: dict[str, TileLayer] = {layer.name: layer for layer in (
 )}
 
 
-@dataclass(frozen=True)
-class Tile:
-    """An encoded tile (b"" when empty) and its validator (None when empty)."""
-
-    content: bytes
-    etag: str | None
-
-
 EMPTY = Tile(b"", None)
 
 
 def get_tile(uow: UnitOfWork, *, actor: Actor, layer: str, z: int, x: int, y: int,
-             cache: TileCache[Tile] | None = None) -> Tile:
+             cache: TileCache | None = None) -> Tile:
     """The tile ``z/x/y`` of ``layer`` holding what ``actor`` may see (from ``cache`` when it
     was made since the last change; see ``tile_cache``)."""
     spec = _tile_layer(layer)
@@ -99,7 +91,7 @@ def get_tile(uow: UnitOfWork, *, actor: Actor, layer: str, z: int, x: int, y: in
     found = cache.get(head, key)
     if found is None:
         found = _make_tile(uow, actor, spec, z, x, y)
-        cache.put(head, key, found, len(found.content))
+        cache.put(head, key, found)
     return found
 
 

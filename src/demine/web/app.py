@@ -27,7 +27,8 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.database = database
-    app.state.tile_cache = TileCache(settings.tile_cache_mb * 2**20)
+    shared = settings.tile_cache_dir / "tiles.sqlite" if settings.tile_cache_dir else None
+    app.state.tile_cache = TileCache(settings.tile_cache_mb * 2**20, shared)
     errors.install(app)
     app.add_middleware(Hardening, max_body=settings.max_request_bytes)
     app.include_router(auth.router)
