@@ -201,6 +201,26 @@ def test_items_page_through_next_links(client):
         assert client.get("/ogc/collections/hazards/items", params=bad).status_code == 422
 
 
+@pytest.mark.parametrize("collection", ["hazards", "eo_finds", "accidents", "admin_areas"])
+def test_pages_carry_each_feature_as_its_own_url_does(client, collection):
+    """A page in CRS84 (on PostGIS, geometry written by the database) holds, feature for
+    feature, the geometry and properties its item URL gives (written in Python), every
+    coordinate the same double; in EPSG:4326 the page gives them in lat/lon."""
+    headers = bearer(client, "operator")
+    page = client.get(f"/ogc/collections/{collection}/items", params={"limit": 25},
+                      headers=headers).json()["features"]
+    assert page
+    flipped = client.get(f"/ogc/collections/{collection}/items", headers=headers, params={
+        "limit": 25, "crs": EPSG + "4326"}).json()["features"]
+    for listed, as_lat_lon in zip(page, flipped, strict=True):
+        one = client.get(f"/ogc/collections/{collection}/items/{listed['id']}",
+                         headers=headers).json()
+        assert listed["geometry"] == one["geometry"], listed["id"]
+        assert listed["properties"] == one["properties"] and listed["id"] == one["id"]
+        assert [(y, x) for x, y in _coords(listed["geometry"])] == _coords(
+            as_lat_lon["geometry"])
+
+
 def test_bbox_selects_what_the_box_meets(client):
     finds = all_features(client, "eo_finds")
     area = (31.0, 47.6, 31.6, 48.2)

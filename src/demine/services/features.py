@@ -70,9 +70,13 @@ def _kind(kind) -> str:
 
 
 def list_features(
-    uow: UnitOfWork, *, actor: Actor, layer: str, query: FeatureQuery
+    uow: UnitOfWork, *, actor: Actor, layer: str, query: FeatureQuery,
+    geometry_text: bool = False,
 ) -> tuple[list[dict[str, Any]], int]:
-    """One page of the features ``actor`` may see, and how many match in all."""
+    """One page of the features ``actor`` may see, and how many match in all.
+
+    With ``geometry_text``, a store that writes GeoJSON itself (PostGIS) gives each row's
+    geometry as its GeoJSON text in lon/lat under ``geom_geojson`` instead of ``geom``."""
     t = _layer_table(layer)
     seen = visible(actor, t)
     if query.bbox is not None:  # let the spatial index drive, not the permission OR
@@ -81,8 +85,12 @@ def list_features(
     where = [seen, *_filters(uow, layer, query)]
     limit = max(1, min(query.limit, MAX_LIMIT))
     offset = max(query.offset, 0)
+    text = dialect.geojson_text(uow.conn, t.c.geom) if geometry_text else None
+    columns = [t] if text is None else [*(c for c in t.c if c.name != "geom"),
+                                        text.label("geom_geojson")]
     rows = uow.conn.execute(
-        select(t).where(*where).order_by(t.c.id).limit(limit).offset(offset)).mappings().all()
+        select(*columns).where(*where).order_by(t.c.id).limit(limit).offset(offset)
+    ).mappings().all()
     if len(rows) < limit and (rows or offset == 0):  # the last page: no need to count
         total = offset + len(rows)
     else:

@@ -123,6 +123,15 @@ def database_tile(conn, rows, geom, feature_id, *, name: str, z: int, x: int, y:
     return bytes(conn.execute(query).scalar_one() or b"")
 
 
+def geojson_text(conn, geom):
+    """The geometry as GeoJSON text written by the database (PostGIS: ``ST_AsGeoJSON``, every
+    digit a double needs, lon/lat as stored), or None where the caller writes it (GeoPackage).
+    Pages of features then skip decoding each geometry into Python and writing it out again."""
+    if is_sqlite(conn):
+        return None
+    return func.ST_AsGeoJSON(geom, 30)  # up to 30 decimals: the shortest text of each double
+
+
 def envelope(conn, table: Table, *where) -> tuple[float, float, float, float] | None:
     """(minx, miny, maxx, maxy) of the geometries of the rows ``where`` keeps; None if none."""
     g = table.c.geom

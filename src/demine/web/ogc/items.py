@@ -35,8 +35,9 @@ def get_items(collection_id: str, request: Request, actor: ActorDep,
     with database.read() as uow:
         allowed = crs_refs.supported(features.region_bounds(uow, actor=actor))
         asked = items_request(request.query_params, found.id, allowed)
-        rows, total = features.list_features(uow, actor=actor, layer=found.id,
-                                             query=asked.query)
+        rows, total = features.list_features(
+            uow, actor=actor, layer=found.id, query=asked.query,
+            geometry_text=not as_html and asked.crs == crs_refs.CRS84)
         codes = features.organisation_codes(uow)
     query = asked.query
     body = {"type": "FeatureCollection",
