@@ -86,16 +86,20 @@ def list_features(
     limit = max(1, min(query.limit, MAX_LIMIT))
     offset = max(query.offset, 0)
     text = dialect.geojson_text(uow.conn, t.c.geom) if geometry_text else None
-    columns = [t] if text is None else [*(c for c in t.c if c.name != "geom"),
-                                        text.label("geom_geojson")]
-    rows = uow.conn.execute(
-        select(*columns).where(*where).order_by(t.c.id).limit(limit).offset(offset)
-    ).mappings().all()
+    geometry = (dialect.raw_geometry(t.c.geom).label("geom") if text is None
+                else text.label("geom_geojson"))
+    rows = [dict(r) for r in uow.conn.execute(
+        select(*(c for c in t.c if c.name != "geom"), geometry).where(*where)
+        .order_by(t.c.id).limit(limit).offset(offset)).mappings()]
+    if text is None:  # decoded a page at a time, not row by row
+        for row, geom in zip(rows, dialect.decode_geometries(
+                uow.conn, [r["geom"] for r in rows]), strict=True):
+            row["geom"] = geom
     if len(rows) < limit and (rows or offset == 0):  # the last page: no need to count
         total = offset + len(rows)
     else:
         total = uow.conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
-    return [redact(actor, layer, dict(r)) for r in rows], total
+    return [redact(actor, layer, r) for r in rows], total
 
 
 def without_jit(uow: UnitOfWork) -> None:

@@ -108,8 +108,10 @@ def _make_tile(uow: UnitOfWork, actor: Actor, spec: TileLayer, z: int, x: int, y
         uow.conn, rows, t.c.geom, t.c.id, name=layer, z=z, x=x, y=y, extent=EXTENT,
         buffer=BUFFER, tolerance=2 * HALF_WORLD / 2**z / PIXELS)
     if content is None:
-        found = uow.conn.execute(rows.add_columns(t.c.geom).order_by(t.c.id)).all()
-        geoms = tile_geometries([r.geom for r in found], z, x, y, EXTENT / PIXELS)
+        found = uow.conn.execute(rows.add_columns(dialect.raw_geometry(t.c.geom).label(
+            "geom")).order_by(t.c.id)).all()
+        geoms = tile_geometries(dialect.decode_geometries(uow.conn, [r.geom for r in found]),
+                                z, x, y, EXTENT / PIXELS)
         content = encode_layer(layer, [r.id for r in found],
                                [{p: getattr(r, p) for p in spec.properties} for r in found],
                                geoms)

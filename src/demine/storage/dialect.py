@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Table, case, column, event, func, literal_column, select
+from sqlalchemy import (
+    LargeBinary,
+    Table,
+    case,
+    column,
+    event,
+    func,
+    literal_column,
+    select,
+    type_coerce,
+)
 from sqlalchemy import table as sql_table
 from sqlalchemy.engine import Engine
 
@@ -121,6 +131,24 @@ def database_tile(conn, rows, geom, feature_id, *, name: str, z: int, x: int, y:
                          f"ORDER BY mvt_rows.mvt_fid)")
     query = select(mvt).select_from(found).where(found.c.mvt_geom.is_not(None))
     return bytes(conn.execute(query).scalar_one() or b"")
+
+
+def raw_geometry(geom):
+    """The geometry column as stored (GeoPackage blob, PostGIS WKB), undecoded: for reading
+    many rows and decoding them at once with ``decode_geometries``."""
+    return type_coerce(geom, LargeBinary)
+
+
+def decode_geometries(conn, values) -> list:
+    """Shapely geometries of ``raw_geometry`` values (None stays None), decoded in one call."""
+    if is_sqlite(conn):
+        return gpkg.decode_many(values)
+    import numpy as np
+    import shapely
+
+    wkb = np.empty(len(values), dtype=object)
+    wkb[:] = [v if v is None or isinstance(v, bytes | str) else bytes(v) for v in values]
+    return list(shapely.from_wkb(wkb))
 
 
 def geojson_text(conn, geom):
