@@ -241,6 +241,35 @@ def test_bbox_selects_what_the_box_meets(client):
                           params={"bbox": bad}).status_code == 422
 
 
+def test_number_matched_is_kept_per_scope_until_a_change(client):
+    """Counts are kept between pages (the same query paged, a view asked again), never across
+    actors who see different rows, and never past a change."""
+    def matched(headers) -> int:
+        body = client.get("/ogc/collections/hazards/items", headers=headers, params={
+            "bbox": "30,46,34,50", "limit": 2, "offset": 2}).json()
+        assert body["numberReturned"] == 2
+        return body["numberMatched"]
+
+    admin, operator, anonymous = bearer(client, "admin"), bearer(client, "operator"), {}
+    counts = client.app.state.count_cache
+    truth = {}
+    for name, headers in (("admin", admin), ("operator", operator), ("anonymous", anonymous)):
+        truth[name] = len(all_features(client, "hazards", headers=headers, bbox="30,46,34,50"))
+        hits = counts.hits
+        assert matched(headers) == truth[name] and matched(headers) == truth[name]
+        assert counts.hits == hits + 1  # the second page was counted once already
+    assert truth["anonymous"] < truth["operator"] < truth["admin"]
+    own = _own_hazard(client, operator)
+    copy = {"type": "Feature", "geometry": own["geometry"], "properties": {
+        "name": "counted after the change", "hazard_type": "SHA", "reported_on": "2025-05-01"}}
+    created = client.post("/ogc/collections/hazards/items", json=copy,
+                          headers={**operator, "Content-Type": GEOJSON})
+    assert created.status_code == 201, created.text
+    assert matched(operator) == truth["operator"] + 1 == len(
+        all_features(client, "hazards", headers=operator, bbox="30,46,34,50"))
+    assert matched(anonymous) == truth["anonymous"]  # submitted: not public
+
+
 def test_datetime_filters_on_the_date_field(client):
     hazards = all_features(client, "hazards")
     days = sorted(date.fromisoformat(f["properties"]["reported_on"]) for f in hazards)

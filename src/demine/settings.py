@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     tile_cache_mb: int = Field(
         default=64, ge=0, description="per server process: vector tiles kept until the store "
                                       "changes (0: off)")
+    count_cache_entries: int = Field(
+        default=4096, ge=0, description="per server process: OGC API numberMatched counts kept "
+                                        "until the store changes (0: off)")
     tile_cache_dir: Path | None = Field(
         default=None, description="a folder the server's workers share tiles in (set by serve)")
     host: str = "127.0.0.1"

@@ -20,8 +20,9 @@ from demine.domain.entities import ENTITIES, entity
 from demine.domain.errors import Invalid, NotFound, Problem
 from demine.domain.permissions import refusal
 from demine.domain.validation import field_aliases
-from demine.services import records
-from demine.services.permissions import redact, visible
+from demine.services import audit, records
+from demine.services.count_cache import CountCache
+from demine.services.permissions import redact, scope_key, visible
 from demine.services.queries import DATE_FIELD
 from demine.services.reference import organisation_codes  # noqa: F401  (used by /ogc)
 from demine.storage import dialect
@@ -71,12 +72,13 @@ def _kind(kind) -> str:
 
 def list_features(
     uow: UnitOfWork, *, actor: Actor, layer: str, query: FeatureQuery,
-    geometry_text: bool = False,
+    geometry_text: bool = False, counts: CountCache | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of the features ``actor`` may see, and how many match in all.
 
     With ``geometry_text``, a store that writes GeoJSON itself (PostGIS) gives each row's
-    geometry as its GeoJSON text in lon/lat under ``geom_geojson`` instead of ``geom``."""
+    geometry as its GeoJSON text in lon/lat under ``geom_geojson`` instead of ``geom``.
+    ``counts`` keeps how many match until anything changes (see ``count_cache``)."""
     t = _layer_table(layer)
     seen = visible(actor, t)
     if query.bbox is not None:  # let the spatial index drive, not the permission OR
@@ -98,8 +100,22 @@ def list_features(
     if len(rows) < limit and (rows or offset == 0):  # the last page: no need to count
         total = offset + len(rows)
     else:
-        total = uow.conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
+        total = _count(uow, actor, layer, query, where, counts)
     return [redact(actor, layer, r) for r in rows], total
+
+
+def _count(uow: UnitOfWork, actor: Actor, layer: str, query: FeatureQuery, where: list,
+           counts: CountCache | None) -> int:
+    t = table(layer)
+    if counts is None:
+        return uow.conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
+    head = audit.head(uow)
+    key = (layer, scope_key(actor), query.bbox, query.datetime, query.properties)
+    total = counts.get(head, key)
+    if total is None:
+        total = uow.conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
+        counts.put(head, key, total)
+    return total
 
 
 def without_jit(uow: UnitOfWork) -> None:

@@ -37,7 +37,8 @@ def get_items(collection_id: str, request: Request, actor: ActorDep,
         asked = items_request(request.query_params, found.id, allowed)
         rows, total = features.list_features(
             uow, actor=actor, layer=found.id, query=asked.query,
-            geometry_text=not as_html and asked.crs == crs_refs.CRS84)
+            geometry_text=not as_html and asked.crs == crs_refs.CRS84,
+            counts=request.app.state.count_cache)
         codes = features.organisation_codes(uow)
     query = asked.query
     body = {"type": "FeatureCollection",
