@@ -342,3 +342,48 @@ def test_workers_share_what_one_of_them_made(tmp_path):
     third = TileCache(2**20, tmp_path / "tiles.sqlite")
     assert third.get(42, key) == Tile(b"remade after the change", '"b"')
     assert third.get(41, ("hazards", 9, 301, 200, "admin")) is None
+
+
+def test_dense_point_tiles_keep_one_feature_per_pixel(client, cli):
+    """A point layer's tile holding more features than DEMINE_TILE_POINT_LIMIT keeps, of each
+    pixel (16 × 16 cells of the 4096 grid), its feature of the lowest id, with `represents`:
+    how many features of that pixel it stands for. Below the limit nothing changes."""
+    admin = _headers(client, "admin")
+    down = {"y_coord_down": True}
+
+    def features(http, path) -> list[dict]:
+        response = http.get(path, headers=admin)
+        assert response.status_code in (200, 204), response.text
+        if response.status_code == 204:
+            return []
+        return mapbox_vector_tile.decode(response.content, default_options=down)[
+            "eo_finds"]["features"]
+
+    def pixel(feature) -> tuple[int, int]:
+        x, y = feature["geometry"]["coordinates"]
+        return x // 16, y // 16
+
+    tiles = _tiles_around(client, "eo_finds", (10, 11, 12, 13))
+    full = {t: features(client, "/tiles/eo_finds/{}/{}/{}.pbf".format(*t)) for t in tiles}
+    dense = max(full, key=lambda t: len(full[t]))
+    limit = len(full[dense]) - 1
+    assert limit > 10, "the demo has a tile with enough finds to thin"
+    with TestClient(create_app(Settings(database_url=cli.url, tile_point_limit=limit))) as thin:
+        thinned = features(thin, "/tiles/eo_finds/{}/{}/{}.pbf".format(*dense))
+        everything = full[dense]
+        assert len({pixel(f) for f in everything}) == len(thinned) < len(everything)
+        assert sum(f["properties"]["represents"] for f in thinned) == len(everything)
+        by_pixel: dict[tuple[int, int], list[dict]] = {}
+        for f in everything:
+            by_pixel.setdefault(pixel(f), []).append(f)
+        for f in thinned:
+            square = by_pixel[pixel(f)]
+            first = min(square, key=lambda g: g["id"])
+            assert f["id"] == first["id"] and f["properties"]["represents"] == len(square)
+            assert {k: v for k, v in f["properties"].items() if k != "represents"} == \
+                first["properties"]
+        sparse = min((t for t in tiles if 0 < len(full[t]) <= limit), key=lambda t: len(full[t]))
+        kept = features(thin, "/tiles/eo_finds/{}/{}/{}.pbf".format(*sparse))
+        assert kept == full[sparse]  # at or under the limit: every feature, no `represents`
+        fields = thin.get("/tiles/eo_finds.json").json()["vector_layers"][0]["fields"]
+        assert fields["represents"] == "Number"

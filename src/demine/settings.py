@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     tile_cache_mb: int = Field(
         default=64, ge=0, description="per server process: vector tiles kept until the store "
                                       "changes (0: off)")
+    tile_point_limit: int = Field(
+        default=4096, ge=1, description="a tile of a point layer holding more features keeps "
+                                        "one per pixel, with `represents` (how many)")
     count_cache_entries: int = Field(
         default=4096, ge=0, description="per server process: OGC API numberMatched counts kept "
                                         "until the store changes (0: off)")

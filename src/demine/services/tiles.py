@@ -31,6 +31,7 @@ from demine.services.tiles_mvt import (
     HALF_WORLD,
     MAX_LATITUDE,
     encode_layer,
+    thin,
     tile_geometries,
 )
 from demine.storage import dialect
@@ -104,17 +105,25 @@ def _make_tile(uow: UnitOfWork, actor: Actor, spec: TileLayer, z: int, x: int, y
         dialect.spatial_clause(uow.conn, t, near))
     if not uow.is_sqlite:
         rows = _postgis_tile_rows(uow, rows)
+    limit = uow.settings.tile_point_limit if _points(t) else None
     content = dialect.database_tile(
         uow.conn, rows, t.c.geom, t.c.id, name=layer, z=z, x=x, y=y, extent=EXTENT,
-        buffer=BUFFER, tolerance=2 * HALF_WORLD / 2**z / PIXELS)
+        buffer=BUFFER, tolerance=2 * HALF_WORLD / 2**z / PIXELS, thin_above=limit,
+        cell=EXTENT // PIXELS)
     if content is None:
-        found = uow.conn.execute(rows.add_columns(dialect.raw_geometry(t.c.geom).label(
-            "geom")).order_by(t.c.id)).all()
-        geoms = tile_geometries(dialect.decode_geometries(uow.conn, [r.geom for r in found]),
+        found = [tuple(r) for r in uow.conn.execute(rows.add_columns(
+            dialect.raw_geometry(t.c.geom)).order_by(t.c.id))]
+        geoms = tile_geometries(dialect.decode_geometries(uow.conn, [r[-1] for r in found]),
                                 z, x, y, EXTENT / PIXELS)
-        content = encode_layer(layer, [r.id for r in found],
-                               [{p: getattr(r, p) for p in spec.properties} for r in found],
-                               geoms)
+        kept, represents = (thin(geoms, limit=limit, cell=EXTENT // PIXELS)
+                            if limit is not None else (range(len(found)), None))
+        names = spec.properties
+        properties = [dict(zip(names, found[i], strict=False)) for i in kept]
+        if represents is not None:
+            for i, p in zip(kept, properties, strict=True):
+                p["represents"] = represents[i]
+        content = encode_layer(layer, [p["id"] for p in properties], properties,
+                               [geoms[i] for i in kept])
     return Tile(content, _etag(actor, content)) if content else EMPTY
 
 
@@ -137,6 +146,8 @@ def tilejson(uow: UnitOfWork, *, actor: Actor, layer: str, tiles_url: str) -> di
     span = max(east - west, north - south, 1e-6)
     zoom = max(spec.minzoom, min(MAX_ZOOM, int(math.log2(360 / span))))
     fields = {p: _field_type(t.c[p].type) for p in spec.properties}
+    if _points(t):  # only in tiles thinned to one feature per pixel
+        fields["represents"] = "Number"
     return {
         "tilejson": "3.0.0", "name": layer, "description": spec.description,
         "version": "1.0.0", "scheme": "xyz", "tiles": [tiles_url],
@@ -163,6 +174,11 @@ def tile_bounds(z: int, x: int, y: int, margin: float = 0.0) -> tuple[float, flo
     # The grid's edge rows reach the poles as far as the store is concerned.
     return (max(west, -180.0), -90.0 if y == 2**z - 1 else south,
             min(east, 180.0), 90.0 if y == 0 else north)
+
+
+def _points(t) -> bool:
+    """Whether a layer's features are points (those are thinned in dense tiles)."""
+    return getattr(t.c.geom.type, "type_name", "") == "POINT"
 
 
 def _tile_layer(layer: str) -> TileLayer:

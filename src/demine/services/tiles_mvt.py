@@ -56,6 +56,24 @@ def tile_geometries(
     return [None if g is None or g.is_empty else _one_kind(g) for g in out]
 
 
+def thin(geoms: Sequence[BaseGeometry | None], *, limit: int,
+         cell: int) -> tuple[list[int], dict[int, int] | None]:
+    """Which features a tile keeps: all of them (``represents`` None) unless more than
+    ``limit`` have a geometry; then the first (in the given order: by id) of each ``cell`` ×
+    ``cell`` square of the grid, and ``represents``: position → how many features of its
+    square it stands for (what ``dialect.database_tile`` does on PostGIS)."""
+    arr = np.array(list(geoms), dtype=object)
+    present = np.flatnonzero(shapely.is_geometry(arr))
+    if len(present) <= limit:
+        return present.tolist(), None
+    corner = np.floor(shapely.bounds(arr[present])[:, :2] / cell).astype(np.int64)
+    squares = (corner[:, 0] << 32) + corner[:, 1]  # one key per square (|coordinate| < 2^31)
+    _, first, counts = np.unique(squares, return_index=True, return_counts=True)
+    kept = present[first]  # np.unique's index is each square's first occurrence
+    order = np.argsort(kept)
+    return kept[order].tolist(), dict(zip(kept.tolist(), counts.tolist(), strict=True))
+
+
 def _one_kind(geom: BaseGeometry) -> BaseGeometry | None:
     """A clipped polygon may come back as a collection with slivers of lower dimension: keep
     the parts of the highest one (what ST_AsMVTGeom keeps)."""
