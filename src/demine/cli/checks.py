@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from demine.cli.common import (
     DbOption,
     JsonOption,
+    LazyConsole,
     UrlOption,
     open_database,
     print_json,
@@ -19,7 +17,7 @@ from demine.cli.common import (
 )
 from demine.domain.actors import Actor
 
-out = Console()
+out = LazyConsole()
 SHOWN = 50
 
 
@@ -44,6 +42,9 @@ def check(db: DbOption = None, database_url: UrlOption = None, as_json: JsonOpti
 
 
 def _render(report) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     findings = report.findings
     if findings:
         table = Table(title=f"Findings ({min(len(findings), SHOWN)} of {len(findings):,})")

@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 
 from demine.domain.errors import (
     Conflict,
@@ -43,7 +42,26 @@ UrlOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="machine-readable output on stdout")]
 
-err = Console(stderr=True)
+class LazyConsole:
+    """A rich Console made on first use, so that commands printing JSON never load rich."""
+
+    def __init__(self, **options: Any):
+        self._options, self._console = options, None
+
+    @property
+    def console(self):
+        """The Console itself (for rich objects that take one)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.console, name)
+
+
+err = LazyConsole(stderr=True)
 
 
 def settings_for(db: Path | None, database_url: str | None) -> Settings:
@@ -108,6 +126,6 @@ def progress(enabled: bool, description: str) -> Iterator[Callable[[int, int], N
         return
     from rich.progress import Progress  # only when a bar is drawn
 
-    with Progress(console=err, transient=True) as bar:
+    with Progress(console=err.console, transient=True) as bar:
         task = bar.add_task(description, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)

@@ -6,14 +6,20 @@ from datetime import date, datetime
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from demine.cli.common import DbOption, JsonOption, UrlOption, open_database, print_json, reported
+from demine.cli.common import (
+    DbOption,
+    JsonOption,
+    LazyConsole,
+    UrlOption,
+    open_database,
+    print_json,
+    reported,
+)
 from demine.domain.actors import Actor
 from demine.services import stats as stats_service
 
-out = Console()
+out = LazyConsole()
 
 
 def _parse_date(value: str | None) -> date | None:
@@ -48,6 +54,8 @@ def stats(
         print_json(result)
         return
     rows = result.get("groups", []) + [{"group": "total", **result}]
+    from rich.table import Table
+
     table = Table(title=f"Land release (m²){' as of ' + as_of if as_of else ''}")
     for column in ("group", *(c.removesuffix("_m2") for c in stats_service.LEDGER), "EO"):
         table.add_column(column, justify="left" if column == "group" else "right")
