@@ -161,10 +161,11 @@ hazards = Table(
     *_record_columns(),
     _check_in("hazard_type", ["SHA", "CHA"]),
     _check_in("status", ["open", "worked_on", "closed"]),
-    # Covers the ledger statistics: a scan of the index instead of the polygons' pages.
+    # Covers the ledger statistics, now and as of a date: a scan of the index instead of the
+    # polygons' pages.
     Index("ix_hazards_ledger", "review_status", "sensitivity", "organisation_id", "admin_area_id",
           "reported_on", "baseline_m2", "cancelled_m2", "reduced_m2", "cleared_m2",
-          "remaining_m2"),
+          "remaining_m2", "recorded_at"),
 )
 
 activities = Table(
@@ -228,9 +229,10 @@ eo_finds = Table(
         "category", ["ap_mine", "at_mine", "uxo", "axo", "submunition", "ied", "booby_trap"]
     ),
     _check_in("disposal", ["destroyed_in_situ", "removed", "rendered_safe", "pending"]),
-    # Covers the EO-destroyed statistics: SQLite answers them from the index alone.
+    # Covers the EO-destroyed statistics (restricted finds now, all finds as of a date):
+    # SQLite answers them from the index alone.
     Index("ix_eo_finds_stats", "review_status", "disposal", "category", "organisation_id",
-          "hazard_id", "found_on", "quantity"),
+          "hazard_id", "found_on", "quantity", "sensitivity", "recorded_at"),
 )
 
 accidents = Table(
