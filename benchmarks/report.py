@@ -54,7 +54,9 @@ def _stats(s: dict[str, Any]) -> list[str]:
         lines.append(f"{label:<18}{v['cli_s']:>8.3f}{v['cli_cpu_s']:>8.3f}"
                      f"{v['service_ms']:>12.1f}{v['service_cpu_ms']:>9.1f}{v['groups']:>8}  "
                      f"{verdict}")
-    lines.append(f"stats target: {'PASS' if s['pass'] else 'FAIL'}")
+    lines.append(f"stats target, current figures: {'PASS' if s['pass'] else 'FAIL'}; "
+                 f"--as-of (every version read from history): "
+                 f"{'PASS' if s.get('as_of_pass') else 'FAIL'}")
     return lines
 
 
