@@ -197,26 +197,9 @@ def run_load(base_url: str, requests: Sequence[tuple[str, str]], *, seconds: flo
              count: Callable[[Reply], int] = lambda r: 1) -> tuple[list[Sample], float]:
     """``clients`` threads send ``requests`` ((label, path) pairs, in order, cycling) for
     ``seconds``; the samples and the wall seconds until the last request finished."""
-    order, lock = itertools.cycle(requests), threading.Lock()
-    stop, samples = threading.Event(), []
-
-    def client() -> None:
-        http = _Client(base_url, headers)
-        while not stop.is_set():
-            with lock:
-                label, path = next(order)
-            samples.append(_timed_get(http, label, path, count))
-        http.close()
-
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    time.sleep(seconds)
-    stop.set()
-    for t in threads:
-        t.join(timeout=90)
-    return samples, time.perf_counter() - started
+    order, stop = itertools.cycle(requests), threading.Event()
+    return _drive(base_url, headers, count, clients, lambda: None if stop.is_set()
+                  else next(order), lambda: (time.sleep(seconds), stop.set()))
 
 
 def run_once(base_url: str, requests: Sequence[tuple[str, str]], *, clients: int,
@@ -224,24 +207,35 @@ def run_once(base_url: str, requests: Sequence[tuple[str, str]], *, clients: int
              count: Callable[[Reply], int] = lambda r: 1) -> tuple[list[Sample], float]:
     """``clients`` threads send each of ``requests`` exactly once (a cold pass: nothing asked
     before); the samples and the wall seconds the pass took."""
-    pending, lock, samples = list(reversed(requests)), threading.Lock(), []
+    pending = list(reversed(requests))
+    return _drive(base_url, headers, count, clients,
+                  lambda: pending.pop() if pending else None, lambda: None)
+
+
+def _drive(base_url: str, headers: dict | None, count: Callable[[Reply], int], clients: int,
+           take: Callable[[], tuple[str, str] | None],
+           meanwhile: Callable[[], object]) -> tuple[list[Sample], float]:
+    """``clients`` threads each take the next request (under a lock) until ``take`` gives
+    None, while this thread runs ``meanwhile``; the samples and the wall seconds."""
+    lock, samples = threading.Lock(), []
 
     def client() -> None:
         http = _Client(base_url, headers)
         while True:
             with lock:
-                if not pending:
-                    break
-                label, path = pending.pop()
-            samples.append(_timed_get(http, label, path, count))
+                request = take()
+            if request is None:
+                break
+            samples.append(_timed_get(http, *request, count))
         http.close()
 
     threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
     started = time.perf_counter()
     for t in threads:
         t.start()
+    meanwhile()
     for t in threads:
-        t.join()
+        t.join(timeout=90)
     return samples, time.perf_counter() - started
 
 
