@@ -387,3 +387,58 @@ def test_dense_point_tiles_keep_one_feature_per_pixel(client, cli):
         assert kept == full[sparse]  # at or under the limit: every feature, no `represents`
         fields = thin.get("/tiles/eo_finds.json").json()["vector_layers"][0]["fields"]
         assert fields["represents"] == "Number"
+
+
+def test_the_python_encoder_writes_rings_lines_and_points_a_decoder_reads_back():
+    """The GeoPackage encoder (whole-tile numpy): exterior rings and holes in either input
+    orientation, multipolygons, lines, repeated points and a ring without area, read back by
+    mapbox-vector-tile as the same shapes."""
+    from demine.services.tiles_mvt import encode_layer
+
+    square = shapely.Polygon([(100, 100), (100, 900), (900, 900), (900, 100)],
+                             [[(300, 300), (600, 300), (600, 600), (300, 600)]])
+    shapes = [
+        square, square.reverse(),  # either orientation in, the spec's winding out
+        shapely.MultiPolygon([shapely.box(1000, 1000, 1200, 1200),
+                              shapely.box(1500, 1000, 1700, 1300)]),
+        shapely.LineString([(10, 10), (10, 10), (400, 50), (800, 20)]),  # a repeated point
+        shapely.Point(2000, 3000),
+        shapely.Polygon([(5, 5), (5, 9), (5, 7), (5, 5)]),  # no area: not drawn
+    ]
+    tile = encode_layer("shapes", list(range(1, 7)), [{"id": i} for i in range(1, 7)], shapes)
+    decoded = mapbox_vector_tile.decode(tile, default_options={"y_coord_down": True})
+    features = {f["id"]: shape(f["geometry"]) for f in decoded["shapes"]["features"]}
+    assert set(features) == {1, 2, 3, 4, 5}
+    for i in (1, 2):
+        assert features[i].equals(square) and len(features[i].interiors) == 1
+    for i in (1, 2, 3):  # spec 4.3.4.4: exteriors positive (surveyor's formula), holes not
+        signs = [area > 0 for area in _ring_areas(tile, i)]
+        assert signs == ([True, False] if i < 3 else [True, True]), (i, signs)
+    assert features[3].equals(shapes[2]) and features[3].geom_type == "MultiPolygon"
+    assert features[4].equals(shapes[3]) and len(features[4].coords) == 3
+    assert features[5].equals(shapes[4])
+
+
+def _ring_areas(tile: bytes, feature_id: int) -> list[float]:
+    """The signed area of each ring of a feature, read from its raw command integers."""
+    from mapbox_vector_tile.Mapbox import vector_tile_pb2
+
+    message = vector_tile_pb2.tile()
+    message.ParseFromString(tile)
+    [feature] = [f for f in message.layers[0].features if f.id == feature_id]
+    commands, i, x, y, rings = list(feature.geometry), 0, 0, 0, []
+    while i < len(commands):
+        command, count = commands[i] & 7, commands[i] >> 3
+        i += 1
+        if command == 7:
+            continue
+        if command == 1:
+            rings.append([])
+        for _ in range(count):
+            dx, dy = commands[i], commands[i + 1]
+            x += (dx >> 1) ^ -(dx & 1)
+            y += (dy >> 1) ^ -(dy & 1)
+            rings[-1].append((x, y))
+            i += 2
+    return [sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(r, r[1:] + r[:1], strict=True))
+            for r in rings]

@@ -18,6 +18,8 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from demine.services.tiles_mvt_paths import path_commands, varints
+
 EXTENT = 4096
 BUFFER = 64
 HALF_WORLD = math.pi * 6378137.0  # half the width of the Web Mercator square, in metres
@@ -118,22 +120,13 @@ def encode_layer(
     geoms: Sequence[BaseGeometry | None],
 ) -> bytes:
     """A tile holding one layer, or b"" when no feature has a geometry left (an empty tile)."""
-    keys: dict[str, int] = {}
-    values: dict[tuple[type, Any], int] = {}
-    encoded = []
-    for i, (kind, commands) in _commands(geoms).items():
-        if not commands:
-            continue
-        tags = []
-        for key, value in properties[i].items():
-            if value is None:
-                continue  # like ST_AsMVT: a NULL is no tag at all
-            tags.append(keys.setdefault(key, len(keys)))
-            tags.append(values.setdefault((type(value), value), len(values)))
-        encoded.append(_number(1, ids[i]) + _packed(2, tags) + _number(3, kind)
-                       + _packed(4, commands))
-    if not encoded:
+    drawn = [(i, kind, commands) for i, (kind, commands) in _commands(geoms).items()
+             if commands]
+    if not drawn:
         return b""
+    keys, values, tags = _tags([properties[i] for i, _, _ in drawn])
+    encoded = [_number(1, ids[i]) + _bytes(2, tag) + _number(3, kind) + _bytes(4, commands)
+               for (i, kind, commands), tag in zip(drawn, tags, strict=True)]
     layer = (_number(15, 2) + _bytes(1, name.encode())
              + b"".join(_bytes(2, f) for f in encoded)
              + b"".join(_bytes(3, k.encode()) for k in keys)
@@ -142,57 +135,88 @@ def encode_layer(
     return _bytes(3, layer)
 
 
-def _commands(geoms: Sequence[BaseGeometry | None]) -> dict[int, tuple[int, list[int]]]:
-    """Position → (MVT geometry type, command integers) of each geometry, in order; read
-    from one ragged array per kind rather than shape by shape."""
+def _tags(rows: list[dict[str, Any]]) -> tuple[dict[str, int], dict[tuple[type, Any], int],
+                                                list[bytes]]:
+    """The layer's keys and values, and each feature's packed tags: key index, value index,
+    for each property that is not NULL (like ST_AsMVT, a NULL is no tag at all). Values of
+    the columns with fewest distinct values are numbered first: their indices, repeated in
+    every feature, then take one byte."""
+    keys: dict[str, int] = {}
+    values: dict[tuple[type, Any], int] = {}
+    names = list(dict.fromkeys(name for row in rows for name in row))
+    key_at = np.zeros((len(rows), len(names)), dtype=np.int64)
+    value_at = np.full((len(rows), len(names)), -1, dtype=np.int64)
+    columns = []
+    for name in names:
+        local: dict[tuple[type, Any], int] = {}
+        at = np.array([-1 if v is None else local.setdefault((type(v), v), len(local))
+                       for v in (row.get(name) for row in rows)], dtype=np.int64)
+        columns.append((len(local), name, local, at))
+    for _, name, local, at in sorted(columns, key=lambda c: c[0]):
+        if not local:
+            continue
+        j = names.index(name)
+        to_global = np.array([values.setdefault(v, len(values)) for v in local], np.int64)
+        given = at >= 0
+        value_at[given, j] = to_global[at[given]]
+        key_at[:, j] = keys.setdefault(name, len(keys))
+    present = value_at >= 0
+    data, offsets = varints(np.stack((key_at, value_at), axis=2)[present].ravel())
+    ends = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(2 * present.sum(axis=1), out=ends[1:])
+    at = offsets[ends]
+    return keys, values, [data[at[f]:at[f + 1]] for f in range(len(rows))]
+
+
+def _commands(geoms: Sequence[BaseGeometry | None]) -> dict[int, tuple[int, bytes]]:
+    """Position → (MVT geometry type, packed command integers) of each geometry, in order;
+    lines and polygons written for the whole tile at once (``tiles_mvt_paths``)."""
     arr = np.array(list(geoms), dtype=object)
     present = shapely.is_geometry(arr) & ~shapely.is_empty(arr)
     kinds = np.array([_KIND.get(g.geom_type, 0) if ok else 0 for g, ok in zip(arr, present,
                                                                                 strict=True)])
-    out: dict[int, tuple[int, list[int]]] = {}
+    out: dict[int, tuple[int, bytes]] = {}
     for kind in (_POINT, _LINESTRING, _POLYGON):
         where = np.flatnonzero(kinds == kind)
         if len(where):
-            for i, commands in zip(where.tolist(), _kind_commands(kind, arr[where]),
-                                   strict=True):
+            written = (_point_commands(arr[where]) if kind == _POINT
+                       else _path_commands(kind, arr[where]))
+            for i, commands in zip(where.tolist(), written, strict=True):
                 out[i] = (kind, commands)
     return dict(sorted(out.items()))
 
 
-def _kind_commands(kind: int, geoms: np.ndarray) -> list[list[int]]:
+def _path_commands(kind: int, geoms: np.ndarray) -> list[bytes]:
     _, coords, offsets = shapely.to_ragged_array(geoms)
-    if kind == _POINT and not offsets:  # single points only (EO finds): no loop needed
-        x, y = coords[:, 0].astype(np.int64), coords[:, 1].astype(np.int64)
-        return np.column_stack((np.full(len(x), _command(_MOVE_TO, 1)), _zigzags(x),
-                                _zigzags(y))).tolist()
-    xs, ys = coords[:, 0].astype(np.int64).tolist(), coords[:, 1].astype(np.int64).tolist()
-    # Normalise to: paths (point runs, lines, rings) → parts (polygons) → features.
-    if kind == _POINT:
-        paths = offsets[0].tolist() if offsets else list(range(len(xs) + 1))
-        parts = features = list(range(len(paths)))
-    elif kind == _LINESTRING:
-        paths = offsets[0].tolist()
-        parts = list(range(len(paths)))
-        features = offsets[1].tolist() if len(offsets) > 1 else parts
+    paths = offsets[0]
+    if kind == _LINESTRING:
+        parts = np.arange(len(paths))
+        features = offsets[1] if len(offsets) > 1 else parts
     else:
-        paths, parts = offsets[0].tolist(), offsets[1].tolist()
-        features = offsets[2].tolist() if len(offsets) > 2 else list(range(len(parts)))
+        parts = offsets[1]
+        features = offsets[2] if len(offsets) > 2 else np.arange(len(parts))
+    part_of_path = np.repeat(np.arange(len(parts) - 1), np.diff(parts))
+    feature_of_part = np.repeat(np.arange(len(features) - 1), np.diff(features))
+    exterior = (np.arange(len(paths) - 1) == parts[part_of_path]) if kind == _POLYGON else None
+    return path_commands(coords, paths, feature_of_part[part_of_path], exterior,
+                         len(features) - 1)
+
+
+def _point_commands(geoms: np.ndarray) -> list[bytes]:
+    _, coords, offsets = shapely.to_ragged_array(geoms)
+    if not offsets:  # single points only (EO finds): no loop needed
+        x, y = coords[:, 0].astype(np.int64), coords[:, 1].astype(np.int64)
+        return [_varints(c) for c in np.column_stack((
+            np.full(len(x), _command(_MOVE_TO, 1)), _zigzags(x), _zigzags(y))).tolist()]
+    xs, ys = coords[:, 0].astype(np.int64).tolist(), coords[:, 1].astype(np.int64).tolist()
+    runs = offsets[0].tolist()
     out = []
-    for f in range(len(features) - 1):
-        cursor, commands = [0, 0], []
-        for part in range(features[f], features[f + 1]):
-            for path in range(parts[part], parts[part + 1]):
-                a, b = paths[path], paths[path + 1]
-                points = _distinct(zip(xs[a:b], ys[a:b], strict=True))
-                if kind == _POINT:
-                    commands.append(_command(_MOVE_TO, len(points)))
-                    for point in points:
-                        commands += _delta(cursor, point)
-                elif kind == _LINESTRING:
-                    commands += _path(cursor, points, close=False)
-                else:
-                    commands += _ring(cursor, points, exterior=path == parts[part])
-        out.append(commands)
+    for a, b in zip(runs, runs[1:], strict=False):
+        cursor, points = [0, 0], _distinct(zip(xs[a:b], ys[a:b], strict=True))
+        commands = [_command(_MOVE_TO, len(points))]
+        for point in points:
+            commands += _delta(cursor, point)
+        out.append(_varints(commands))
     return out
 
 
@@ -202,32 +226,6 @@ def _distinct(coords) -> list[tuple[int, int]]:
         if not points or points[-1] != point:
             points.append(point)
     return points
-
-
-def _ring(cursor: list[int], points: list[tuple[int, int]], *, exterior: bool) -> list[int]:
-    """A ring as the spec wants it: exterior with positive area (clockwise on a y-down
-    screen), holes negative, measured on the integer points a decoder will see."""
-    if len(points) > 1 and points[0] == points[-1]:
-        points.pop()
-    area = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1],
-                                                                strict=True))
-    if area == 0:
-        return []
-    if (area > 0) != exterior:
-        points.reverse()
-    return _path(cursor, points, close=True)
-
-
-def _path(cursor: list[int], points: list[tuple[int, int]], *, close: bool) -> list[int]:
-    if len(points) < (3 if close else 2):
-        return []
-    out = [_command(_MOVE_TO, 1), *_delta(cursor, points[0]),
-           _command(_LINE_TO, len(points) - 1)]
-    for point in points[1:]:
-        out += _delta(cursor, point)
-    if close:
-        out.append(_command(_CLOSE_PATH, 1))
-    return out
 
 
 def _delta(cursor: list[int], point: tuple[int, int]) -> list[int]:
