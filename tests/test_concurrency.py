@@ -200,3 +200,36 @@ def test_concurrent_creates_all_succeed_and_the_chain_stays_linear(server, demo_
     report = _demine(demo_url, "audit", "verify", "--json")
     assert report.exit_code == 0, report.output
     assert json.loads(report.stdout)["entries"] == before + 40 * BURSTS
+
+
+def test_no_worker_serves_a_tile_made_before_a_change(server):
+    """Both workers keep tiles (in memory and in the file they share): after a rename through
+    one of them, every answer, whichever worker gives it, carries the new name."""
+    import math
+
+    import mapbox_vector_tile
+
+    admin = bearer(server, "admin")
+    hazard = httpx.get(f"{server}/api/v1/hazards", params={"limit": 1}, headers=admin,
+                       timeout=30).json()["items"][0]
+    point = shape(hazard["geometry"]).representative_point()
+    z, n = 13, 2**13
+    x = int((point.x + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(point.y))) / math.pi) / 2 * n)
+    path = f"{server}/tiles/hazards/{z}/{x}/{y}.pbf"
+
+    def names(rounds: int) -> set[str]:
+        seen = set()
+        for _ in range(rounds):  # a connection each: the workers take turns
+            tile = mapbox_vector_tile.decode(httpx.get(path, headers=admin, timeout=30).content)
+            seen |= {f["properties"].get("name") for f in tile["hazards"]["features"]
+                     if f["id"] == hazard["id"]}
+        return seen
+
+    assert names(12) == {hazard["name"]}  # made by each worker, then kept
+    location = f"{server}/api/v1/hazards/{hazard['id']}"
+    tag = httpx.get(location, headers=admin, timeout=30).headers["ETag"]
+    renamed = httpx.patch(location, json={"name": "renamed while cached"}, timeout=30, headers={
+        **admin, "Content-Type": "application/merge-patch+json", "If-Match": tag})
+    assert renamed.status_code == 200, renamed.text
+    assert names(12) == {"renamed while cached"}
