@@ -44,45 +44,59 @@ def path_commands(coords: np.ndarray, paths: np.ndarray, path_feature: np.ndarra
     paths[p + 1]]`` and belongs to feature ``path_feature[p]`` (paths in feature order).
     ``exterior`` (per path) makes them polygon rings, exterior or hole; None, lines.
     """
-    rings = exterior is not None
+    x, y, path = _distinct_points(coords, paths, rings=exterior is not None)
+    if exterior is None:
+        drawn = np.bincount(path, minlength=len(paths) - 1) >= 2
+    else:
+        x, y, drawn = _wound(x, y, path, exterior)
+    shown = drawn[path]
+    return _written(x[shown], y[shown], path[shown], drawn, path_feature, features,
+                    rings=exterior is not None)
+
+
+def _distinct_points(coords: np.ndarray, paths: np.ndarray, *, rings: bool):
+    """x, y and path of each point kept: consecutive repeats dropped, and a ring's closing
+    point (MVT closes rings with ClosePath)."""
     xs, ys = coords[:, 0].astype(np.int64), coords[:, 1].astype(np.int64)
     point_path = np.repeat(np.arange(len(paths) - 1), np.diff(paths))
     keep = np.ones(len(xs), dtype=bool)
     keep[1:] = (xs[1:] != xs[:-1]) | (ys[1:] != ys[:-1]) | (point_path[1:] != point_path[:-1])
     kept = np.flatnonzero(keep)
-    if rings:  # the closing point repeats the first: MVT closes rings with ClosePath
+    if rings:
         starts, ends = _bounds(point_path[kept], len(paths) - 1)
         closed = (ends - starts >= 2)
         closed[closed] = ((xs[kept[ends[closed] - 1]] == xs[kept[starts[closed]]])
                           & (ys[kept[ends[closed] - 1]] == ys[kept[starts[closed]]]))
         keep[kept[ends[closed] - 1]] = False
         kept = np.flatnonzero(keep)
-    x, y, path = xs[kept], ys[kept], point_path[kept]
-    starts, ends = _bounds(path, len(paths) - 1)
+    return xs[kept], ys[kept], point_path[kept]
+
+
+def _wound(x: np.ndarray, y: np.ndarray, path: np.ndarray, exterior: np.ndarray):
+    """Rings turned to the spec's winding (exterior: positive area by the surveyor's formula
+    on the y-down grid; holes negative), and which rings are drawn (3 points, some area)."""
+    starts, ends = _bounds(path, len(exterior))
     count = ends - starts
-    if rings:
-        after = np.arange(len(x)) + 1
-        last = ends[count > 0] - 1
-        after[last] = starts[count > 0]
-        area = np.bincount(path, weights=x * y[after] - x[after] * y,
-                           minlength=len(paths) - 1)
-        drawn = (count >= 3) & (area != 0)
-        flip = drawn & ((area > 0) != exterior)
-        order = np.arange(len(x))
-        turned = flip[path]
-        order[turned] = (starts[path] + ends[path] - 1 - order)[turned]
-        x, y = x[order], y[order]
-    else:
-        drawn = count >= 2
-    shown = drawn[path]
-    x, y, path = x[shown], y[shown], path[shown]
-    starts, ends = _bounds(path, len(paths) - 1)
+    after = np.arange(len(x)) + 1
+    after[ends[count > 0] - 1] = starts[count > 0]
+    area = np.bincount(path, weights=x * y[after] - x[after] * y, minlength=len(exterior))
+    drawn = (count >= 3) & (area != 0)
+    turned = (drawn & ((area > 0) != exterior))[path]
+    order = np.arange(len(x))
+    order[turned] = (starts[path] + ends[path] - 1 - order)[turned]
+    return x[order], y[order], drawn
+
+
+def _written(x: np.ndarray, y: np.ndarray, path: np.ndarray, drawn: np.ndarray,
+             path_feature: np.ndarray, features: int, *, rings: bool) -> list[bytes]:
+    """Each feature's command integers as varints: a path of n points is MoveTo(1) dx dy,
+    LineTo(n - 1) and 2(n - 1) numbers, then ClosePath for a ring; deltas from a cursor that
+    starts at 0, 0 in each feature and runs through its paths."""
+    starts, ends = _bounds(path, len(drawn))
     count = np.where(drawn, ends - starts, 0)
-    feature = path_feature[path]
-    first = _first_in(feature)
+    first = _first_in(path_feature[path])
     dx, dy = np.diff(x, prepend=0), np.diff(y, prepend=0)
-    dx[first], dy[first] = x[first], y[first]  # each feature's cursor starts at 0, 0
-    # A path of n points: MoveTo(1) dx dy, LineTo(n - 1) then 2(n - 1) numbers, [ClosePath].
+    dx[first], dy[first] = x[first], y[first]
     length = np.where(drawn, 2 * count + 2 + rings, 0)
     base = np.zeros(len(length) + 1, dtype=np.int64)
     np.cumsum(length, out=base[1:])
