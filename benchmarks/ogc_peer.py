@@ -39,10 +39,10 @@ from benchmarks.serving import (
     finish,
     free_port,
     machine_load,
-    missing_store,
     run_load,
     server,
     store_args,
+    stores_unusable,
     summary,
     token,
 )
@@ -262,12 +262,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", type=Path)
     a = p.parse_args(argv)
-    if not (a.db or a.database_url):
-        p.error("give --db and/or --database-url")
-    missing = missing_store(a.db, a.database_url)
-    if missing:
-        print(missing, file=sys.stderr)
-        return 2
+    unusable = stores_unusable(p, a)
+    if unusable is not None:
+        return unusable
     figures = {"load_start": machine_load(), "cpus": os.cpu_count(), "clients": a.clients,
                "workers": a.workers, "seconds": a.seconds, "page": PAGE, "pairings": {}}
     peer = figures["peer"] = ensure_peer()

@@ -14,6 +14,7 @@ import re
 import socket
 import statistics
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -33,6 +34,18 @@ _FEATURE = re.compile(rb'"type"\s*:\s*"Feature"')
 def store_args(db=None, url: str | None = None) -> list[str]:
     """CLI arguments naming a store: a GeoPackage file or a database URL."""
     return ["--database-url", url] if url else ["--db", str(db)]
+
+
+def stores_unusable(parser, args) -> int | None:
+    """For a command with ``--db`` and ``--database-url``: a usage error when neither is
+    given; 2 (after saying why and how to build it) when one given is missing; else None."""
+    if not (args.db or args.database_url):
+        parser.error("give --db and/or --database-url")
+    missing = missing_store(args.db, args.database_url)
+    if missing:
+        print(missing, file=sys.stderr)
+        return 2
+    return None
 
 
 def missing_store(db=None, url: str | None = None) -> str | None:

@@ -27,10 +27,10 @@ from benchmarks.serving import (
     demine_server,
     finish,
     machine_load,
-    missing_store,
     run_load,
     run_once,
     store_args,
+    stores_unusable,
     summary,
     token,
 )
@@ -171,12 +171,9 @@ def main(argv: list[str] | None = None) -> int:
                         "filter, an admin's predicate is true")
     p.add_argument("--json", type=Path, help="write every figure here")
     a = p.parse_args(argv)
-    if not (a.db or a.database_url):
-        p.error("give --db and/or --database-url")
-    missing = missing_store(a.db, a.database_url)
-    if missing:
-        print(missing, file=sys.stderr)
-        return 2
+    unusable = stores_unusable(p, a)
+    if unusable is not None:
+        return unusable
     stores = {}
     if a.db:
         stores["geopackage"] = store_args(db=a.db)

@@ -21,7 +21,7 @@ from demine.domain.errors import Invalid, NotFound, Problem
 from demine.domain.permissions import refusal
 from demine.domain.validation import field_aliases
 from demine.services import audit, records
-from demine.services.count_cache import CountCache
+from demine.services.head_cache import HeadCache
 from demine.services.permissions import redact, scope_key, visible
 from demine.services.queries import DATE_FIELD
 from demine.services.reference import organisation_codes  # noqa: F401  (used by /ogc)
@@ -72,13 +72,13 @@ def _kind(kind) -> str:
 
 def list_features(
     uow: UnitOfWork, *, actor: Actor, layer: str, query: FeatureQuery,
-    geometry_text: bool = False, counts: CountCache | None = None,
+    geometry_text: bool = False, counts: HeadCache[int] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of the features ``actor`` may see, and how many match in all.
 
     With ``geometry_text``, a store that writes GeoJSON itself (PostGIS) gives each row's
     geometry as its GeoJSON text in lon/lat under ``geom_geojson`` instead of ``geom``.
-    ``counts`` keeps how many match until anything changes (see ``count_cache``)."""
+    ``counts`` keeps how many match until anything changes (see ``_count``)."""
     t = _layer_table(layer)
     seen = visible(actor, t)
     if query.bbox is not None:  # let the spatial index drive, not the permission OR
@@ -105,7 +105,12 @@ def list_features(
 
 
 def _count(uow: UnitOfWork, actor: Actor, layer: str, query: FeatureQuery, where: list,
-           counts: CountCache | None) -> int:
+           counts: HeadCache[int] | None) -> int:
+    """How many features match. A client paging through a result, or a map asking for the
+    same view again, repeats the same count for every page: on a national store counting the
+    finds in a box of 0.3° scans some 57,000 rows (70-100 ms on PostGIS) where the page takes
+    5 ms. ``counts`` keeps them per layer, visibility scope and query without its paging,
+    until anything changes (``head_cache``)."""
     t = table(layer)
     if counts is None:
         return uow.conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()

@@ -7,11 +7,8 @@ what it made:
 
 - keyed by layer, z/x/y and the actor's visibility scope (``permissions.scope_key``): actors
   who see the same rows share entries, and an entry is never served across scopes;
-- tagged with the audit chain's head (``audit.head``), read in the same transaction before the
-  tile is made. Every change demine makes appends to the chain in its own transaction, and the
-  layers are read-only to other tools, so a new head means any entry may be stale: the cache
-  is emptied and tiles are made again. A tile made at an older head than the cache's (a
-  reader that began before a change) is not kept;
+- tagged with the audit chain's head, read in the same transaction before the tile is made
+  (``head_cache``): a change empties the cache and tiles are made again;
 - within a budget in bytes (``DEMINE_TILE_CACHE_MB``, 0 turns it off): in memory, the least
   recently used tiles go first;
 - in memory per process and, when the server runs several workers, also in one SQLite file
@@ -24,9 +21,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+
+from demine.services.head_cache import HeadCache
 
 ENTRY_OVERHEAD = 200  # bytes a cached entry costs besides its content (key, object, links)
 
@@ -45,65 +43,38 @@ class TileCache:
 
     def __init__(self, max_bytes: int, shared: Path | None = None):
         self.max_bytes = max_bytes
-        self.hits = self.misses = 0
-        self._entries: OrderedDict[tuple, Tile] = OrderedDict()
-        self._head: int | None = None
-        self._bytes = 0
-        self._lock = threading.Lock()
+        self._memory: HeadCache[Tile] = HeadCache(
+            max_bytes, lambda tile: len(tile.content) + ENTRY_OVERHEAD)
         self._shared = SharedTiles(shared, max_bytes) if shared and max_bytes > 0 else None
 
     @property
     def enabled(self) -> bool:
         """Whether anything is kept at all."""
-        return self.max_bytes > 0
+        return self._memory.enabled
 
     def get(self, head: int, key: tuple) -> Tile | None:
         """The tile made at ``head`` under ``key``, or None."""
-        with self._lock:
-            found = self._entries.get(key) if head == self._head else None
+        found = self._memory.get(head, key, tally=False)
+        if found is None and self._shared is not None:
+            found = self._shared.get(head, key)  # one another worker made
             if found is not None:
-                self._entries.move_to_end(key)
-                self.hits += 1
-                return found
-        found = self._shared.get(head, key) if self._shared else None
-        with self._lock:
-            if found is None:
-                self.misses += 1
-                return None
-            self.hits += 1
-        self._keep(head, key, found)
+                self._memory.put(head, key, found)
+        self._memory.tally(found is not None)
         return found
 
     def put(self, head: int, key: tuple, tile: Tile) -> None:
         """Keep ``tile``, made at ``head``."""
-        if self._keep(head, key, tile) and self._shared:
+        if self._memory.put(head, key, tile) and self._shared:
             self._shared.put(head, key, tile)
-
-    def _keep(self, head: int, key: tuple, tile: Tile) -> bool:
-        cost = len(tile.content) + ENTRY_OVERHEAD
-        if cost > self.max_bytes:
-            return False
-        with self._lock:
-            if self._head is None or head > self._head:
-                self._entries.clear()
-                self._bytes, self._head = 0, head
-            elif head < self._head:
-                return False
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._bytes -= len(old.content) + ENTRY_OVERHEAD
-            self._entries[key] = tile
-            self._bytes += cost
-            while self._bytes > self.max_bytes:
-                _, freed = self._entries.popitem(last=False)
-                self._bytes -= len(freed.content) + ENTRY_OVERHEAD
-        return True
 
     def stats(self) -> dict[str, int | None]:
         """Entries and bytes in memory, hits, misses and the head the entries were made at."""
-        with self._lock:
-            return {"entries": len(self._entries), "bytes": self._bytes, "hits": self.hits,
-                    "misses": self.misses, "head": self._head}
+        return self._memory.stats()
+
+    @property
+    def hits(self) -> int:
+        """Tiles served without making them."""
+        return self._memory.hits
 
 
 class SharedTiles:

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from demine import __version__
-from demine.services.count_cache import CountCache
+from demine.services.head_cache import HeadCache
 from demine.services.health import health
 from demine.services.tile_cache import TileCache
 from demine.settings import Settings
@@ -30,7 +30,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.database = database
     shared = settings.tile_cache_dir / "tiles.sqlite" if settings.tile_cache_dir else None
     app.state.tile_cache = TileCache(settings.tile_cache_mb * 2**20, shared)
-    app.state.count_cache = CountCache(settings.count_cache_entries)
+    app.state.count_cache = HeadCache(settings.count_cache_entries)  # numberMatched
     errors.install(app)
     app.add_middleware(Hardening, max_body=settings.max_request_bytes)
     app.include_router(auth.router)
