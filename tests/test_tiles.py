@@ -334,6 +334,7 @@ def test_workers_share_what_one_of_them_made(tmp_path):
 
     first, second = (TileCache(2**20, tmp_path / "tiles.sqlite") for _ in range(2))
     key = ("hazards", 9, 300, 200, "admin")
+    assert first.get(41, key) is None  # a miss: the first worker makes it
     first.put(41, key, Tile(b"made by the first worker", '"a"'))
     assert second.get(41, key) == Tile(b"made by the first worker", '"a"')
     assert second.get(42, key) is None and first.get(42, key) is None
@@ -341,7 +342,134 @@ def test_workers_share_what_one_of_them_made(tmp_path):
     first.put(41, ("hazards", 9, 301, 200, "admin"), Tile(b"late", '"c"'))  # older: dropped
     third = TileCache(2**20, tmp_path / "tiles.sqlite")
     assert third.get(42, key) == Tile(b"remade after the change", '"b"')
-    assert third.get(41, ("hazards", 9, 301, 200, "admin")) is None
+    assert third.get(42, ("hazards", 9, 301, 200, "admin")) is None
+
+
+def test_a_change_drops_only_the_tiles_it_touched(tmp_path):
+    """Moving to a newer head drops, in memory and in the shared file, the tiles whose area
+    (grown by the MVT buffer) meets the bounds a change logged in that layer, at every zoom;
+    tiles elsewhere, and of other layers, stay. A change of grants drops everything."""
+    from demine.services.tile_cache import Tile, TileCache
+    from demine.services.tile_changes import EVERYTHING, Changes
+
+    lon, lat = 44.0123, 33.3051
+    changed = Changes(layers={"hazards": [(lon - 1e-4, lat - 1e-4, lon + 1e-4, lat + 1e-4)]})
+    near = [("hazards", z, *_tile_of(lon, lat, z), "admin") for z in (8, 12, 16)]
+    x, y = _tile_of(lon, lat, 12)
+    edge_x = _tile_of(_bounds(12, x, y)[2] + BUFFER / 2 / 4096 * 360 / 2**12 * 4096, lat, 12)[0]
+    assert edge_x == x + 1
+    keep = [("hazards", 12, x + 2, y, "admin"), ("eo_finds", 12, x, y, "admin"),
+            ("hazards", 16, *_tile_of(lon + 0.01, lat, 16), "admin")]
+    for shared in (None, tmp_path / "tiles.sqlite"):
+        cache = TileCache(2**20, shared)
+        keys = [*near, *keep]
+        for key in keys:
+            assert cache.get(5, key) is None
+            cache.put(5, key, Tile(repr(key).encode(), f'"{key}"'))
+        asked = []
+
+        def since(head, changes=changed):
+            asked.append(head)
+            return changes
+
+        assert [cache.get(6, key, since) for key in near] == [None] * len(near)
+        assert all(cache.get(6, key, since) == Tile(repr(key).encode(), f'"{key}"')
+                   for key in keep)
+        assert asked[0] == 5 and len(asked) == (2 if shared else 1)  # memory, then the file
+        # A tile next to the changed one holds it in its buffer when the change reaches in.
+        border = ("hazards", 12, x + 1, y, "admin")
+        cache.put(6, border, Tile(b"border", '"border"'))
+        east = _bounds(12, x, y)[2]
+        reaching = Changes(layers={"hazards": [(east - 1e-6, lat, east - 1e-6, lat)]})
+        assert cache.get(7, border, lambda head: reaching) is None
+        assert cache.get(8, keep[0], lambda head: EVERYTHING) is None  # grants: all go
+    os_file = tmp_path / "tiles.sqlite"
+    assert os_file.exists()
+
+
+def test_an_edit_drops_only_its_tiles_and_they_are_remade_in_the_background(client):
+    """On the app: after a hazard is renamed, a tile elsewhere is still served from the cache
+    (a hit, same bytes) while the hazard's tiles at every zoom show the new name; the server
+    remade them in the background, so those asks are hits too. A change of sensitivity that
+    hides a hazard from an operator is in the operator's next tile."""
+    admin, operator = _headers(client, "admin"), _headers(client, "operator")
+    cache = client.app.state.tile_cache
+    hazards = client.get("/api/v1/hazards", headers=operator, params={"limit": 1000}).json()
+    visible = [h for h in hazards["items"] if h["sensitivity"] in ("public", "shared")
+               and h["review_status"] == "approved"]
+    hazard = visible[0]
+    point = shape(hazard["geometry"]).representative_point()
+    zooms = (8, 11, 14)
+    own = {z: "/tiles/hazards/{}/{}/{}.pbf".format(z, *_tile_of(point.x, point.y, z))
+           for z in zooms}
+    far = [h for h in visible if _tile_of(*_centre(h), 11) != _tile_of(point.x, point.y, 11)
+           and not shape(h["geometry"]).buffer(0.05).intersects(shape(hazard["geometry"]))]
+    elsewhere = "/tiles/hazards/{}/{}/{}.pbf".format(14, *_tile_of(*_centre(far[0]), 14))
+
+    def names(headers, path) -> dict[int, str]:
+        content, _ = _fetch(client, headers, path)
+        return {f["id"]: f["properties"]["name"] for f in mapbox_vector_tile.decode(
+            content).get("hazards", {}).get("features", [])}
+
+    for headers in (admin, operator):
+        for path in (*own.values(), elsewhere):
+            names(headers, path)
+    before_far = _fetch(client, admin, elsewhere)
+    location = f"/api/v1/hazards/{hazard['id']}"
+    tag = client.get(location, headers=admin).headers["ETag"]
+    renamed = client.patch(location, json={"name": "Renamed near the tile"}, headers={
+        **admin, "Content-Type": "application/merge-patch+json", "If-Match": tag})
+    assert renamed.status_code == 200, renamed.text
+    hits = cache.hits
+    assert _fetch(client, admin, elsewhere) == before_far
+    assert cache.hits == hits + 1  # not touched: still the cached tile
+    assert cache.reseed.wait(60)
+    assert cache.reseed.made >= 2 * len(zooms)  # each zoom, for both scopes that asked
+    hits = cache.hits
+    for z, path in own.items():
+        assert names(admin, path)[hazard["id"]] == "Renamed near the tile", z
+        assert names(operator, path)[hazard["id"]] == "Renamed near the tile", z
+    assert cache.hits == hits + 2 * len(zooms)  # remade in the background already
+    tag = renamed.headers["ETag"]
+    hidden = client.patch(location, json={"sensitivity": "confidential"}, headers={
+        **admin, "Content-Type": "application/merge-patch+json", "If-Match": tag})
+    assert hidden.status_code == 200, hidden.text
+    for path in own.values():
+        assert hazard["id"] not in names(operator, path)
+        assert hazard["id"] in names(admin, path)
+    assert _fetch(client, operator, elsewhere)[0] == _fetch(client, operator, elsewhere)[0]
+
+
+def test_a_release_recorded_on_a_hazard_shows_its_new_status_in_the_next_tile(client):
+    """An activity changes its hazard's status and ledger through the activity service (no
+    audit entry names the hazard itself): the triggers log the hazard's row all the same."""
+    admin = _headers(client, "admin")
+    hazards = client.get("/api/v1/hazards", headers=admin, params={"limit": 1000}).json()
+    hazard = next(h for h in hazards["items"] if h["status"] == "open"
+                  and h["review_status"] == "approved" and h["remaining_m2"] > 0)
+    point = shape(hazard["geometry"]).representative_point()
+    path = "/tiles/hazards/{}/{}/{}.pbf".format(13, *_tile_of(point.x, point.y, 13))
+
+    def status() -> str:
+        content, _ = _fetch(client, admin, path)
+        return {f["id"]: f["properties"]["status"] for f in mapbox_vector_tile.decode(
+            content)["hazards"]["features"]}[hazard["id"]]
+
+    assert status() == status() == hazard["status"]  # made, then cached
+    cleared = client.post("/api/v1/activities", headers=admin, json={
+        "hazard_id": hazard["id"], "kind": "clearance", "status": "completed",
+        "start_date": "2025-06-01", "end_date": "2025-06-20", "depth_cm": 30,
+        "organisation_id": hazard["organisation_id"], "geometry": hazard["geometry"],
+        "released_geometry": hazard["geometry"]})
+    assert cleared.status_code == 201, cleared.text
+    now = client.get(f"/api/v1/hazards/{hazard['id']}", headers=admin).json()["status"]
+    assert now != hazard["status"]
+    assert status() == now
+
+
+def _centre(record: dict) -> tuple[float, float]:
+    point = shape(record["geometry"]).representative_point()
+    return point.x, point.y
 
 
 def test_dense_point_tiles_keep_one_feature_per_pixel(client, cli):

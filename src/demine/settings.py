@@ -33,8 +33,11 @@ class Settings(BaseSettings):
     ogc_require_if_match: bool = Field(
         default=False, description="OGC API writes without If-Match get 428 (QGIS sends none)")
     tile_cache_mb: int = Field(
-        default=64, ge=0, description="per server process: vector tiles kept until the store "
-                                      "changes (0: off)")
+        default=64, ge=0, description="per server process: vector tiles kept until a change "
+                                      "touches them (0: off)")
+    tile_reseed_max: int = Field(
+        default=256, ge=0, description="tiles a change dropped from the cache, made again in "
+                                       "the background, lowest zooms first (0: off)")
     tile_point_limit: int = Field(
         default=4096, ge=1, description="a tile of a point layer holding more features keeps "
                                         "one per pixel, with `represents` (how many)")

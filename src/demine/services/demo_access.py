@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import insert, select
 
 from demine.domain.actors import PERSONAL_GRANT, Actor
+from demine.services import audit
 from demine.services.accounts import add_user
 from demine.services.sharing import add_sharing_agreement
 from demine.storage.database import UnitOfWork
@@ -43,7 +44,7 @@ def add_demo_access(uow: UnitOfWork, *, actor: Actor) -> list[dict[str, str]]:
         logins.append({"email": email, "password": demo_password(role), "role": role,
                        "organisation": org.code})
     _share(uow, actor, [o for o in orgs if o.kind != "authority"])
-    _name_on_records(uow, [o.id for o in orgs])
+    _name_on_records(uow, actor, [o.id for o in orgs])
     return logins
 
 
@@ -55,7 +56,7 @@ def _share(uow: UnitOfWork, actor: Actor, partners) -> None:
             add_sharing_agreement(uow, actor=actor, owner=org.code, partner=other.code)
 
 
-def _name_on_records(uow: UnitOfWork, org_ids: list[int]) -> None:
+def _name_on_records(uow: UnitOfWork, actor: Actor, org_ids: list[int]) -> None:
     """Restricted records name one other organisation; confidential ones the owner's users."""
     from demine.storage.tables import users
 
@@ -75,3 +76,5 @@ def _name_on_records(uow: UnitOfWork, org_ids: list[int]) -> None:
                              "organisation_id": None, "user_id": staff[owner]})
     if rows:
         uow.conn.execute(insert(record_grants), rows)
+        audit.append(uow, actor=actor, action="record_grants.demo", table="record_grants",
+                     detail=audit.canonical({"rows": len(rows)}))

@@ -3,8 +3,10 @@
 Every change demine makes appends to the audit chain in its own transaction, and the layers
 are read-only to other tools, so the chain's head (``audit.head``), read in the same
 transaction as the result was computed, says which state of the store a result belongs to.
-A result is served only at that head; a newer head empties the cache; a result computed at
-an older head than the cache's (a reader that began before a change) is not kept. Keys must
+A result is served only at that head; a newer head empties the cache, unless the caller
+``advance``s it, saying which results the changes in between left valid (vector tiles:
+``tile_changes``); a result computed at an older head than the cache's (a reader that began
+before a change) is not kept. Keys must
 hold whatever else the result depends on, such as the actor's visibility scope
 (``permissions.scope_key``). Used for vector tiles (``tile_cache``) and OGC API counts.
 """
@@ -54,6 +56,28 @@ class HeadCache(Generic[V]):
                 self.hits += 1
             else:
                 self.misses += 1
+
+    def advance(self, head: int, stale: Callable[[tuple], bool] | None = None) -> list[tuple]:
+        """Move to ``head``, a newer one, keeping the values ``stale`` says are still valid
+        there (none without it); the keys dropped. Nothing happens at an older head."""
+        with self._lock:
+            if self._head is not None and head <= self._head:
+                return []
+            if stale is None or self._head is None:
+                dropped = list(self._values)
+                self._values.clear()
+                self._spent = 0
+            else:
+                dropped = [key for key in self._values if stale(key)]
+                for key in dropped:
+                    self._spent -= self._values.pop(key)[1]
+            self._head = head
+            return dropped
+
+    @property
+    def head(self) -> int | None:
+        """The head the values were computed at (None before the first)."""
+        return self._head
 
     def put(self, head: int, key: tuple, value: V) -> bool:
         """Keep ``value``, computed at ``head``; whether it was kept."""

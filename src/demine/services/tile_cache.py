@@ -1,32 +1,43 @@
-"""Made vector tiles, kept for as long as nothing stored has changed.
+"""Made vector tiles, kept until a change touches them.
 
 A map asks for the same tiles again and again: each pan and zoom of each user repeats the tiles
 around the area being worked on. Making a tile costs from a millisecond (zoom 14) to seconds
-(zoom 8 of a national store: some 8,000 hazards simplified and clipped), so the server keeps
+(zoom 8 of a national store: some 50,000 hazards simplified and clipped), so the server keeps
 what it made:
 
 - keyed by layer, z/x/y and the actor's visibility scope (``permissions.scope_key``): actors
   who see the same rows share entries, and an entry is never served across scopes;
-- tagged with the audit chain's head, read in the same transaction before the tile is made
-  (``head_cache``): a change empties the cache and tiles are made again;
+- valid at one head of the audit chain, read in the same transaction before the tile is made.
+  When a reader sees a newer head, the cache moves to it and drops the tiles that the changes
+  in between touched (``tile_changes``: database triggers log the bounds of every row written
+  and every grant); the rest stay valid. Without that log (``changes`` not given) a new head
+  empties it. A tile made at an older head than the cache's is not kept;
 - within a budget in bytes (``DEMINE_TILE_CACHE_MB``, 0 turns it off): in memory, the least
   recently used tiles go first;
 - in memory per process and, when the server runs several workers, also in one SQLite file
   they share (``DEMINE_TILE_CACHE_DIR``, made and removed by `demine serve`), so a tile one
   worker made is not made again by the others. The file holds copies only: losing it loses
-  nothing.
+  nothing;
+- remade in the background after a change (``reseed``, set by the app): the tiles a change
+  dropped are made again at once for the scopes that had asked for them, so the next map to
+  pan there finds them made.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from demine.domain.actors import Actor
 from demine.services.head_cache import HeadCache
+from demine.services.tile_changes import EVERYTHING, Changes
 
 ENTRY_OVERHEAD = 200  # bytes a cached entry costs besides its content (key, object, links)
+SCOPES_REMEMBERED = 1_000
 
 
 @dataclass(frozen=True)
@@ -37,23 +48,33 @@ class Tile:
     etag: str | None
 
 
+Key = tuple  # (layer, z, x, y, scope)
+ChangesSince = Callable[[int | None], Changes]  # the changes after a head, up to the reader's
+
+
 class TileCache:
-    """Made tiles valid for one head of the audit chain: a byte-bounded LRU in memory, over
-    an optional file shared by the server's workers."""
+    """Made tiles valid at the newest head of the audit chain seen: a byte-bounded LRU in
+    memory, over an optional file shared by the server's workers."""
 
     def __init__(self, max_bytes: int, shared: Path | None = None):
         self.max_bytes = max_bytes
         self._memory: HeadCache[Tile] = HeadCache(
             max_bytes, lambda tile: len(tile.content) + ENTRY_OVERHEAD)
         self._shared = SharedTiles(shared, max_bytes) if shared and max_bytes > 0 else None
+        self._moving = threading.Lock()
+        self._scopes: OrderedDict[str, Actor] = OrderedDict()
+        self.reseed: Callable[[list[Key]], None] | None = None  # set by the app
 
     @property
     def enabled(self) -> bool:
         """Whether anything is kept at all."""
         return self._memory.enabled
 
-    def get(self, head: int, key: tuple) -> Tile | None:
-        """The tile made at ``head`` under ``key``, or None."""
+    def get(self, head: int, key: Key, changes: ChangesSince | None = None) -> Tile | None:
+        """The tile under ``key`` valid at ``head``, or None. A newer head than the cache's
+        moves the cache there first, dropping what ``changes`` says changed (everything
+        without it)."""
+        self._advance(head, changes)
         found = self._memory.get(head, key, tally=False)
         if found is None and self._shared is not None:
             found = self._shared.get(head, key)  # one another worker made
@@ -62,13 +83,41 @@ class TileCache:
         self._memory.tally(found is not None)
         return found
 
-    def put(self, head: int, key: tuple, tile: Tile) -> None:
+    def put(self, head: int, key: Key, tile: Tile) -> None:
         """Keep ``tile``, made at ``head``."""
         if self._memory.put(head, key, tile) and self._shared:
             self._shared.put(head, key, tile)
 
+    def _advance(self, head: int, changes: ChangesSince | None) -> None:
+        current = self._memory.head
+        if current is not None and head <= current:
+            return
+        with self._moving:  # one reader moves the cache; the others wait for it
+            current = self._memory.head
+            if current is not None and head <= current:
+                return
+            found = changes(current) if changes and current is not None else EVERYTHING
+            dropped = self._memory.advance(head, None if found.everything else
+                                           lambda key: found.touches(*key[:4]))
+            if self._shared is not None:  # the worker that moves the file remakes its tiles
+                dropped = self._shared.advance(head, changes)
+            if self.reseed is not None and dropped:
+                self.reseed(dropped)
+
+    def remember(self, scope: str, actor: Actor) -> None:
+        """Note who asked under ``scope``: tiles of that scope are remade as that actor."""
+        with self._moving:
+            self._scopes[scope] = actor
+            self._scopes.move_to_end(scope)
+            while len(self._scopes) > SCOPES_REMEMBERED:
+                self._scopes.popitem(last=False)
+
+    def actor(self, scope: str) -> Actor | None:
+        """Who last asked for tiles under ``scope`` (None: nobody this process served)."""
+        return self._scopes.get(scope)
+
     def stats(self) -> dict[str, int | None]:
-        """Entries and bytes in memory, hits, misses and the head the entries were made at."""
+        """Entries and bytes in memory, hits, misses and the head the entries are valid at."""
         return self._memory.stats()
 
     @property
@@ -78,15 +127,17 @@ class TileCache:
 
 
 class SharedTiles:
-    """Tiles in a SQLite file the worker processes of one server share. Oldest entries go
-    first when over budget; a newer head empties it. Copies only: durability is not needed."""
+    """Tiles in a SQLite file the worker processes of one server share, valid at the head
+    the file was last moved to. Oldest entries go first when over budget. Copies only:
+    durability is not needed, and any error of the file only means making the tile."""
 
     def __init__(self, path: Path, max_bytes: int):
         self.path, self.max_bytes = path, max_bytes
         self._local = threading.local()
         with self._connection() as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS tiles (key TEXT PRIMARY KEY, head INTEGER "
-                         "NOT NULL, content BLOB NOT NULL, etag TEXT)")
+            conn.execute("CREATE TABLE IF NOT EXISTS tiles (layer TEXT NOT NULL, z INTEGER NOT "
+                         "NULL, x INTEGER NOT NULL, y INTEGER NOT NULL, scope TEXT NOT NULL, "
+                         "content BLOB NOT NULL, etag TEXT, UNIQUE (layer, z, x, y, scope))")
             conn.execute("CREATE TABLE IF NOT EXISTS made (head INTEGER NOT NULL, "
                          "bytes INTEGER NOT NULL)")
             if conn.execute("SELECT count(*) FROM made").fetchone()[0] == 0:
@@ -101,41 +152,77 @@ class SharedTiles:
             self._local.conn = conn
         return conn
 
-    @staticmethod
-    def _name(key: tuple) -> str:
-        return "/".join(map(str, key))
-
-    def get(self, head: int, key: tuple) -> Tile | None:
+    def get(self, head: int, key: Key) -> Tile | None:
         try:
             row = self._connection().execute(
-                "SELECT content, etag FROM tiles WHERE key = ? AND head = ?",
-                (self._name(key), head)).fetchone()
+                "SELECT content, etag FROM tiles WHERE layer = ? AND z = ? AND x = ? AND y = ? "
+                "AND scope = ? AND (SELECT head FROM made) = ?", (*key, head)).fetchone()
         except sqlite3.Error:
-            return None  # a busy or lost cache file only means making the tile
+            return None
         return Tile(bytes(row[0]), row[1]) if row else None
 
-    def put(self, head: int, key: tuple, tile: Tile) -> None:
+    def advance(self, head: int, changes: ChangesSince | None) -> list[Key]:
+        """Move the file to ``head`` unless a worker did already, dropping the tiles the
+        changes since the file's head touched; the keys dropped (by this call only)."""
         conn = self._connection()
         try:
             conn.execute("BEGIN IMMEDIATE")
             made, size = conn.execute("SELECT head, bytes FROM made").fetchone()
-            if head < made:
+            if head <= made:
+                conn.execute("ROLLBACK")
+                return []
+            found = changes(made) if changes and made >= 0 else EVERYTHING
+            dropped = self._touched(conn, found)
+            for *key, length in dropped:
+                conn.execute("DELETE FROM tiles WHERE layer = ? AND z = ? AND x = ? AND y = ? "
+                             "AND scope = ?", key)
+                size -= length + ENTRY_OVERHEAD
+            conn.execute("UPDATE made SET head = ?, bytes = ?", (head, max(size, 0)))
+            conn.execute("COMMIT")
+            return [tuple(key) for *key, _ in dropped]
+        except sqlite3.Error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            return []
+
+    @staticmethod
+    def _touched(conn: sqlite3.Connection, found: Changes) -> list[tuple]:
+        columns = "SELECT layer, z, x, y, scope, length(content) FROM tiles"
+        if found.everything:
+            return conn.execute(columns).fetchall()
+        touched = []
+        for layer in found.layers:
+            zooms = [z for (z,) in conn.execute("SELECT DISTINCT z FROM tiles WHERE layer = ?",
+                                                (layer,))]
+            if found.layers[layer] is None:
+                touched += conn.execute(f"{columns} WHERE layer = ?", (layer,)).fetchall()
+                continue
+            for z in zooms:
+                for x0, x1, y0, y1 in set(found.ranges(layer, z)):
+                    touched += conn.execute(
+                        f"{columns} WHERE layer = ? AND z = ? AND x BETWEEN ? AND ? AND y "
+                        "BETWEEN ? AND ?", (layer, z, x0, x1, y0, y1)).fetchall()
+        return list({row[:5]: row for row in touched}.values())
+
+    def put(self, head: int, key: Key, tile: Tile) -> None:
+        conn = self._connection()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            made, size = conn.execute("SELECT head, bytes FROM made").fetchone()
+            if head != made:  # made before the file moved on, or before it caught up
                 conn.execute("ROLLBACK")
                 return
-            if head > made:
-                conn.execute("DELETE FROM tiles")
-                made, size = head, 0
-            old = conn.execute("SELECT length(content) FROM tiles WHERE key = ?",
-                               (self._name(key),)).fetchone()
+            old = conn.execute("SELECT length(content) FROM tiles WHERE layer = ? AND z = ? "
+                               "AND x = ? AND y = ? AND scope = ?", key).fetchone()
             size += len(tile.content) + ENTRY_OVERHEAD - (old[0] + ENTRY_OVERHEAD if old else 0)
-            conn.execute("INSERT OR REPLACE INTO tiles VALUES (?, ?, ?, ?)",
-                         (self._name(key), head, tile.content, tile.etag))
+            conn.execute("INSERT OR REPLACE INTO tiles VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (*key, tile.content, tile.etag))
             while size > self.max_bytes:
                 oldest = conn.execute("SELECT rowid, length(content) FROM tiles ORDER BY "
                                       "rowid LIMIT 1").fetchone()
                 conn.execute("DELETE FROM tiles WHERE rowid = ?", (oldest[0],))
                 size -= oldest[1] + ENTRY_OVERHEAD
-            conn.execute("UPDATE made SET head = ?, bytes = ?", (made, size))
+            conn.execute("UPDATE made SET bytes = ?", (size,))
             conn.execute("COMMIT")
         except sqlite3.Error:
             if conn.in_transaction:

@@ -21,7 +21,7 @@ from sqlalchemy import Boolean, Float, Integer, select
 
 from demine.domain.actors import Actor
 from demine.domain.errors import NotFound
-from demine.services import audit
+from demine.services import audit, tile_changes
 from demine.services.features import without_jit
 from demine.services.permissions import scope_key, visible
 from demine.services.tile_cache import Tile, TileCache
@@ -80,16 +80,18 @@ EMPTY = Tile(b"", None)
 
 def get_tile(uow: UnitOfWork, *, actor: Actor, layer: str, z: int, x: int, y: int,
              cache: TileCache | None = None) -> Tile:
-    """The tile ``z/x/y`` of ``layer`` holding what ``actor`` may see (from ``cache`` when it
-    was made since the last change; see ``tile_cache``)."""
+    """The tile ``z/x/y`` of ``layer`` holding what ``actor`` may see (from ``cache`` when no
+    change since it was made touched it; see ``tile_cache``)."""
     spec = _tile_layer(layer)
     _check_tile(z, x, y)
     if z < spec.minzoom:
         return EMPTY
     if cache is None or not cache.enabled:
         return _make_tile(uow, actor, spec, z, x, y)
-    head, key = audit.head(uow), (layer, z, x, y, scope_key(actor))
-    found = cache.get(head, key)
+    head, scope = audit.head(uow), scope_key(actor)
+    key = (layer, z, x, y, scope)
+    cache.remember(scope, actor)
+    found = cache.get(head, key, lambda since: tile_changes.between(uow, since, head))
     if found is None:
         found = _make_tile(uow, actor, spec, z, x, y)
         cache.put(head, key, found)

@@ -3,7 +3,7 @@ records so that statistics need not read every record."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, String, Table
+from sqlalchemy import Column, Float, Index, Integer, String, Table
 
 from demine.storage.tables import metadata
 
@@ -29,4 +29,23 @@ eo_tallies = Table(
     Index("ix_eo_tallies_month", "category", "month", "review_status", "sensitivity",
           "quantity"),
     sqlite_with_rowid=False,
+)
+
+# Derived, never written by demine's code: where the layers changed, for the tile cache. Database
+# triggers (migration 0007) add the bounds of each inserted, updated (old and new) or deleted
+# row of a tile layer; a change to need-to-know grants or sharing agreements adds a row for
+# every layer ('*', no bounds). The audit chain's next entry stamps unstamped rows with its
+# seq (`head`), so a cache valid at one head knows which tiles the entries after it touched;
+# rows more than 100,000 entries old are pruned. See ``services.tile_changes``.
+tile_changes = Table(
+    "tile_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("layer", String(40), nullable=False),
+    Column("minx", Float),
+    Column("miny", Float),
+    Column("maxx", Float),
+    Column("maxy", Float),
+    Column("head", Integer),
+    Index("ix_tile_changes_head", "head"),
 )

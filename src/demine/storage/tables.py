@@ -387,7 +387,7 @@ from demine.storage.access_tables import (  # noqa: E402  (needs the helpers abo
     users,
 )
 from demine.storage.history_tables import HISTORY, VERSIONED  # noqa: E402
-from demine.storage.summary_tables import eo_tallies  # noqa: E402
+from demine.storage.summary_tables import eo_tallies, tile_changes  # noqa: E402
 
 __all__ += ["api_tokens", "login_failures", "record_grants", "sharing_agreements", "users",
-            "eo_tallies"]
+            "eo_tallies", "tile_changes"]

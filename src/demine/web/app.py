@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
@@ -9,6 +11,7 @@ from demine import __version__
 from demine.services.head_cache import HeadCache
 from demine.services.health import health
 from demine.services.tile_cache import TileCache
+from demine.services.tile_seeding import Reseeder
 from demine.settings import Settings
 from demine.storage.database import Database
 from demine.web import errors, tiles
@@ -20,7 +23,13 @@ from demine.web.security import Hardening
 def create_app(settings: Settings) -> FastAPI:
     """The application serving one store."""
     database = Database(settings)
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        app.state.tile_cache.reseed.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="demine",
         version=__version__,
         openapi_url="/api/v1/openapi.json",
@@ -28,8 +37,10 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.database = database
-    shared = settings.tile_cache_dir / "tiles.sqlite" if settings.tile_cache_dir else None
+    shared = settings.tile_cache_dir / "tiles-2.sqlite" if settings.tile_cache_dir else None
     app.state.tile_cache = TileCache(settings.tile_cache_mb * 2**20, shared)
+    app.state.tile_cache.reseed = Reseeder(database, app.state.tile_cache,
+                                           settings.tile_reseed_max)
     app.state.count_cache = HeadCache(settings.count_cache_entries)  # numberMatched
     errors.install(app)
     app.add_middleware(Hardening, max_body=settings.max_request_bytes)
