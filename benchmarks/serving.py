@@ -88,16 +88,18 @@ def _cli(store: list[str], *args: str, stdin: str | None = None) -> str:
     return done.stdout
 
 
-def token(store: list[str], role: str = "authority") -> str:
-    """A read token of a benchmark user of the national authority (created on first use).
-    An admin sees every record; an authority user goes through the need-to-know filter
-    (drafts, restricted and confidential records of others stay hidden)."""
+def token(store: list[str], role: str = "authority", *, write: bool = False) -> str:
+    """A read (or read and write) token of a benchmark user of the national authority
+    (created on first use). An admin sees every record; an authority user goes through the
+    need-to-know filter (drafts, restricted and confidential records of others stay hidden)."""
     orgs = json.loads(_cli(store, "org", "list", "--json"))
     org = next((o for o in orgs if o["kind"] == "authority"), orgs[0])
     email = f"bench-{role}@demine.invalid"
     _cli(store, "user", "add", "--email", email, "--org", org["code"], "--role", role,
          "--password-stdin", stdin="benchmark-password\n")
-    return json.loads(_cli(store, "token", "create", "--email", email, "--json"))["token"]
+    scopes = ["--scope", "read", "--scope", "write"] if write else []
+    return json.loads(_cli(store, "token", "create", "--email", email, *scopes,
+                           "--json"))["token"]
 
 
 def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 90) -> None:
@@ -207,12 +209,14 @@ def _timed_get(http: _Client, label: str, path: str,
 
 def run_load(base_url: str, requests: Sequence[tuple[str, str]], *, seconds: float,
              clients: int, headers: dict | None = None,
-             count: Callable[[Reply], int] = lambda r: 1) -> tuple[list[Sample], float]:
+             count: Callable[[Reply], int] = lambda r: 1,
+             meanwhile: Callable[[float], object] = time.sleep) -> tuple[list[Sample], float]:
     """``clients`` threads send ``requests`` ((label, path) pairs, in order, cycling) for
-    ``seconds``; the samples and the wall seconds until the last request finished."""
+    ``seconds`` (while this thread runs ``meanwhile(seconds)``, which must last that long);
+    the samples and the wall seconds until the last request finished."""
     order, stop = itertools.cycle(requests), threading.Event()
     return _drive(base_url, headers, count, clients, lambda: None if stop.is_set()
-                  else next(order), lambda: (time.sleep(seconds), stop.set()))
+                  else next(order), lambda: (meanwhile(seconds), stop.set()))
 
 
 def run_once(base_url: str, requests: Sequence[tuple[str, str]], *, clients: int,

@@ -8,6 +8,9 @@ XYZ tiles inside the bounds of the data (TileJSON of hazards), the same tiles fo
 serves them (TileJSON minzoom), its eo_finds: first each tile once (cold: the server makes
 every tile), then, after a short warm-up thrown away, again and again for the timed window
 (warm: the server's tile cache answers, as it does for maps panning over the same area).
+Last, every tile of every zoom is asked again and again while an administrator renames a
+hazard in the sampled area every two seconds through the API (while editing: each rename
+drops the tiles it touched, which the server remakes in the background or when asked).
 Targets: p95 ≤ 50 ms and ≥ 200 tiles/s, shown for both. A 204 (empty tile) counts as a tile
 served; non-empty ones are counted apart. The floor is the same load on a tile the server
 answers without SQL (eo_finds below its minzoom): what routing and sign-in alone allow."""
@@ -19,6 +22,7 @@ import math
 import os
 import random
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -77,7 +81,7 @@ def _figures(samples, elapsed) -> dict:
 
 
 def measure(store: list[str], choose, *, seconds: float, warmup: float, clients: int,
-            workers: int, role: str) -> dict:
+            workers: int, role: str, edit_seconds: float = 12.0, edit_every: float = 2.0) -> dict:
     """Serve ``store`` and time each zoom's tiles (``choose(bounds of the data)`` picks them);
     figures per zoom, per layer and overall, and the floor: the same load on a tile below
     eo_finds' minzoom (routing, sign-in and an early empty answer; no SQL, no encoding)."""
@@ -110,9 +114,69 @@ def measure(store: list[str], choose, *, seconds: float, warmup: float, clients:
             total += elapsed
             cold_pooled += cold
             cold_total += cold_elapsed
+        everything = [r for z, picked in tiles.items() for r in _requests(z, picked, minzoom)]
+        edited = _while_editing(url, store, everything, tiles, seconds=edit_seconds,
+                                every=edit_every, clients=clients, headers=headers)
     overall = _figures(pooled, total)
     overall["cold"] = _figures(cold_pooled, cold_total)
-    return {"minzoom": minzoom, "floor": floor_figures, "zooms": zooms, "overall": overall}
+    return {"minzoom": minzoom, "floor": floor_figures, "zooms": zooms, "overall": overall,
+            "while_editing": edited}
+
+
+def _while_editing(url: str, store: list[str], requests, tiles, *, seconds: float,
+                   every: float, clients: int, headers: dict) -> dict:
+    """Every tile of every zoom asked again and again for ``seconds`` while an administrator
+    renames a hazard in the sampled area every ``every`` seconds through the API (the names
+    are put back afterwards, untimed). Each rename drops the tiles it touched, at each zoom;
+    the server remakes them in the background or when asked, whichever comes first."""
+    editor = {"Authorization": f"Bearer {token(store, 'admin', write=True)}"}
+    z = 12 if 12 in tiles else max(tiles)
+    targets = []
+    for x, y in tiles[z]:
+        west, south, east, north = tile_bounds(z, x, y)
+        page = httpx.get(f"{url}/api/v1/hazards", headers=editor, timeout=60, params={
+            "bbox": f"{west},{south},{east},{north}", "limit": 2}).json()
+        targets += [(item["id"], item["name"]) for item in page["items"]]
+    if not targets:
+        return {"edits": 0}
+    made: list[tuple[int, str]] = []
+
+    def rename(record_id: int, name: str) -> None:
+        location = f"{url}/api/v1/hazards/{record_id}"
+        tag = httpx.get(location, headers=editor, timeout=60).headers["ETag"]
+        response = httpx.patch(location, json={"name": name}, timeout=60, headers={
+            **editor, "Content-Type": "application/merge-patch+json", "If-Match": tag})
+        response.raise_for_status()
+
+    def edit(window: float) -> None:
+        ends = time.monotonic() + window
+        while time.monotonic() < ends:
+            record_id, name = targets[len(made) % len(targets)]
+            rename(record_id, f"{name} (edited)")
+            made.append((record_id, name))
+            time.sleep(max(0.0, min(every, ends - time.monotonic())))
+
+    samples, elapsed = run_load(url, requests, seconds=seconds, clients=clients,
+                                headers=headers, meanwhile=edit)
+    for record_id, name in dict(made).items():
+        rename(record_id, name)
+    for sample in samples:
+        sample.count = int(sample.status == 200)
+    figures = _figures(samples, elapsed)
+    figures["edits"] = len(made)
+    figures["zooms"] = {label: _figures([s for s in samples if s.label.endswith(f"/{label}")],
+                                        elapsed) for label in sorted(tiles)}
+    return figures
+
+
+def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """(west, south, east, north) of an XYZ tile in degrees."""
+    n = 2**z
+
+    def lat(row: int) -> float:
+        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * row / n))))
+
+    return x / n * 360 - 180, lat(y + 1), (x + 1) / n * 360 - 180, lat(y)
 
 
 def _with_data(url: str, headers: dict, requests) -> int:
@@ -146,6 +210,13 @@ def _print(name: str, result: dict) -> None:
               f"{f['tiles_per_s']:>7} {f['p50_ms']:>6} {f['p95_ms']:>6} "
               f"{f.get('non_empty_p95_ms', '-'):>6} {f['requests']:>7} {f['non_empty']:>9} "
               f"{data:>11}  {layers}  cold {_verdict(c)} warm {_verdict(f)}")
+    edited = result["while_editing"]
+    if edited.get("edits"):
+        zooms = "  ".join(f"z{z} p95 {f.get('p95_ms', '-')}" for z, f in edited["zooms"].items())
+        print(f"while editing ({edited['edits']} renames of hazards in the sampled area, every "
+              f"tile of every zoom asked): {edited['tiles_per_s']} tiles/s, p50 "
+              f"{edited['p50_ms']} ms, p95 {edited['p95_ms']} ms, errors {edited['errors']}: "
+              f"{_verdict(edited)}\n  {zooms}")
 
 
 def _zooms(text: str) -> list[int]:
@@ -169,6 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--role", choices=("authority", "admin"), default="authority",
                    help="whose token: an authority user goes through the need-to-know "
                         "filter, an admin's predicate is true")
+    p.add_argument("--edit-seconds", type=float, default=12.0,
+                   help="window of the last pass: every tile asked while hazards are renamed")
+    p.add_argument("--edit-every", type=float, default=2.0, help="seconds between renames")
     p.add_argument("--json", type=Path, help="write every figure here")
     a = p.parse_args(argv)
     unusable = stores_unusable(p, a)
@@ -192,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, store in stores.items():
         try:
             result = measure(store, choose, seconds=a.seconds, warmup=a.warmup,
-                             clients=a.clients, workers=a.workers, role=a.role)
+                             clients=a.clients, workers=a.workers, role=a.role,
+                             edit_seconds=a.edit_seconds, edit_every=a.edit_every)
             result["load_after"] = machine_load()
         except Exception as exc:  # report and go on with the other store
             print(f"{name}: FAILED: {exc}", file=sys.stderr)
@@ -202,7 +277,9 @@ def main(argv: list[str] | None = None) -> int:
         figures["stores"][name] = result
         _print(f"{name}: {' '.join(store)}", result)
         print(f"load average after: {result['load_after']}")
+        edited = result["while_editing"]
         status |= _verdict(result["overall"]) == "FAIL" or result["overall"]["errors"] > 0
+        status |= bool(edited.get("edits")) and (_verdict(edited) == "FAIL" or edited["errors"])
     finish(figures, a.json)
     return int(status)
 

@@ -18,7 +18,7 @@ from sqlalchemy import insert
 from demine.domain.actors import Actor
 from demine.domain.errors import Invalid, Problem
 from demine.domain.ledger import Balance, status_after_release
-from demine.services import audit
+from demine.services import audit, tile_changes
 from demine.storage import dialect, gpkg
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import HISTORY, LAYERS, table
@@ -52,6 +52,7 @@ def load_dataset(
         written[name] = len(table_rows)
         if "id" in t.c and table_rows:
             dialect.sync_id_sequence(uow.conn, name)
+        tile_changes.whole_layer(uow, name)
         audit.append(uow, actor=actor, action="bulk.load", table=name,
                      detail=audit.canonical({"rows": len(table_rows)}))
     if uow.is_sqlite:

@@ -28,7 +28,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from demine.services.tile_changes import EVERYTHING, Changes
 
 ENTRY_OVERHEAD = 200  # bytes a cached entry costs besides its content (key, object, links)
 SCOPES_REMEMBERED = 1_000
+MAKING_WAIT = 60.0  # seconds a request waits for a tile another thread is making
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class TileCache:
         self._shared = SharedTiles(shared, max_bytes) if shared and max_bytes > 0 else None
         self._moving = threading.Lock()
         self._scopes: OrderedDict[str, Actor] = OrderedDict()
+        self._making: dict[Key, threading.Event] = {}
         self.reseed: Callable[[list[Key]], None] | None = None  # set by the app
 
     @property
@@ -103,6 +106,27 @@ class TileCache:
                 dropped = self._shared.advance(head, changes)
             if self.reseed is not None and dropped:
                 self.reseed(dropped)
+
+    @contextmanager
+    def making(self, key: Key) -> Iterator[bool]:
+        """One maker per tile at a time in this process: yields True to the first caller,
+        who makes the tile; the others wait until it is done and get False (then look in
+        the cache again, and make it themselves only if it is not there)."""
+        with self._moving:
+            done = self._making.get(key)
+            first = done is None
+            if first:
+                done = self._making[key] = threading.Event()
+        if not first:
+            done.wait(MAKING_WAIT)
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            with self._moving:
+                del self._making[key]
+            done.set()
 
     def remember(self, scope: str, actor: Actor) -> None:
         """Note who asked under ``scope``: tiles of that scope are remade as that actor."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, insert, or_, select
 
 from demine.services.tiles_mvt import BUFFER, EXTENT, MAX_LATITUDE
 from demine.storage.database import UnitOfWork
@@ -98,3 +98,11 @@ def _tile_range(bounds: Bounds, z: int) -> tuple[int, int, int, int]:
 
     return (clamp(column(west) - MARGIN), clamp(column(east) + MARGIN),
             clamp(row(north) - MARGIN), clamp(row(south) + MARGIN))
+
+
+def whole_layer(uow: UnitOfWork, layer: str) -> None:
+    """After a bulk write to ``layer``: its unstamped change rows (one per row written) become
+    one row for the whole layer, which any reader would have made of them anyway."""
+    t = tile_changes
+    if uow.conn.execute(delete(t).where(t.c.layer == layer, t.c.head.is_(None))).rowcount:
+        uow.conn.execute(insert(t).values(layer=layer))

@@ -91,10 +91,17 @@ def get_tile(uow: UnitOfWork, *, actor: Actor, layer: str, z: int, x: int, y: in
     head, scope = audit.head(uow), scope_key(actor)
     key = (layer, z, x, y, scope)
     cache.remember(scope, actor)
-    found = cache.get(head, key, lambda since: tile_changes.between(uow, since, head))
+    def changes(since: int | None) -> tile_changes.Changes:
+        return tile_changes.between(uow, since, head)
+
+    found = cache.get(head, key, changes)
     if found is None:
-        found = _make_tile(uow, actor, spec, z, x, y)
-        cache.put(head, key, found)
+        with cache.making(key) as first:
+            if not first:  # another request or the reseeder was making it: made meanwhile?
+                found = cache.get(head, key, changes)
+            if found is None:
+                found = _make_tile(uow, actor, spec, z, x, y)
+                cache.put(head, key, found)
     return found
 
 
