@@ -567,3 +567,57 @@ def _ring_areas(tile: bytes, feature_id: int) -> list[float]:
             i += 2
     return [sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(r, r[1:] + r[:1], strict=True))
             for r in rings]
+
+
+def test_users_of_one_organisation_share_tiles_unless_a_record_names_them(client, cli):
+    """Two users of one organisation whom no record names see the same rows, whatever their
+    role: the second is served the tile the first made (same bytes and ETag). A user named on
+    a confidential record has tiles of their own, holding it; the others' do not."""
+    from sqlalchemy import select
+
+    from demine.domain.actors import Actor
+    from demine.services.accounts import add_user
+    from demine.services.sharing import grant_record
+    from demine.storage.database import Database
+    from demine.storage.tables import hazards, organisations, users
+
+    database = Database(Settings(database_url=cli.url))
+    with database.transaction() as uow:
+        org_id, org = uow.conn.execute(select(organisations.c.id, organisations.c.code).join(
+            users, users.c.organisation_id == organisations.c.id).where(
+            users.c.email == "operator@demo.demine.org")).one()
+        secret = uow.conn.execute(select(hazards.c.id, hazards.c.geom).where(
+            hazards.c.organisation_id == org_id, hazards.c.sensitivity == "confidential")
+            .limit(1)).first()
+        assert secret, "the demo holds confidential hazards of the operator's organisation"
+        for name, role in (("named", "operator"), ("first", "operator"),
+                           ("second", "reporter")):
+            add_user(uow, actor=Actor.system("test"), email=f"{name}@tiles.test",
+                     organisation=org, role=role, password="tiles-test-password",
+                     name=name)
+        grant_record(uow, actor=Actor.system("test"), layer="hazards", record_id=secret.id,
+                     user_email="named@tiles.test")
+    database.dispose()
+    signed_in = {}
+    for name in ("named", "first", "second"):
+        response = client.post("/api/v1/auth/token", json={
+            "email": f"{name}@tiles.test", "password": "tiles-test-password"})
+        assert response.status_code == 200, response.text
+        signed_in[name] = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    admin = _headers(client, "admin")
+    geometry = shape(client.get(f"/api/v1/hazards/{secret.id}", headers=admin).json()[
+        "geometry"]).representative_point()
+    path = "/tiles/hazards/{}/{}/{}.pbf".format(12, *_tile_of(geometry.x, geometry.y, 12))
+    cache = client.app.state.tile_cache
+
+    def ids(content: bytes) -> set[int]:
+        return {f["id"] for f in mapbox_vector_tile.decode(content).get("hazards", {}).get(
+            "features", [])}
+
+    first = _fetch(client, signed_in["first"], path)
+    hits = cache.hits
+    second = _fetch(client, signed_in["second"], path)
+    assert cache.hits == hits + 1 and second == first
+    named = _fetch(client, signed_in["named"], path)
+    assert secret.id in ids(named[0]) and secret.id not in ids(first[0])
+    assert named[1] != first[1]

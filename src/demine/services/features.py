@@ -22,7 +22,7 @@ from demine.domain.permissions import refusal
 from demine.domain.validation import field_aliases
 from demine.services import audit, records
 from demine.services.head_cache import HeadCache
-from demine.services.permissions import redact, scope_key, visible
+from demine.services.permissions import named_on_records, redact, scope_key, visible
 from demine.services.queries import DATE_FIELD
 from demine.services.reference import organisation_codes  # noqa: F401  (used by /ogc)
 from demine.storage import dialect
@@ -115,7 +115,8 @@ def _count(uow: UnitOfWork, actor: Actor, layer: str, query: FeatureQuery, where
     if counts is None:
         return uow.conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
     head = audit.head(uow)
-    key = (layer, scope_key(actor), query.bbox, query.datetime, query.properties)
+    key = (layer, scope_key(actor, named_on_records(uow, actor)), query.bbox, query.datetime,
+           query.properties)
     total = counts.get(head, key)
     if total is None:
         total = uow.conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()

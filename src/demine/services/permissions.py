@@ -51,15 +51,26 @@ def visible(actor: Actor, t: Table):
     return _by_sensitivity(actor, t, base)
 
 
-def scope_key(actor: Actor) -> str:
+def scope_key(actor: Actor, named: bool = True) -> str:
     """What ``visible`` reads of the actor, as a key: two actors with the same key see the same
-    rows (caches of what was seen, such as tiles, are shared by key and never across keys)."""
+    rows (caches of what was seen, such as tiles, are shared by key and never across keys).
+    The user counts only when ``named``: some record names them (``named_on_records``);
+    otherwise every user of one organisation sees the same rows, whatever their role."""
     if actor.is_admin:
         return "admin"
     if actor.organisation_id is None:
         return "public"
-    return "|".join(map(str, (actor.organisation_id, actor.organisation_kind, actor.role,
-                              actor.user_id, ",".join(sorted(actor.grants)))))
+    user = actor.user_id if named else "any user"
+    return f"{actor.organisation_id}|{actor.organisation_kind}|{user}"
+
+
+def named_on_records(uow, actor: Actor) -> bool:
+    """Whether a record grant names the actor's user (confidential records): only then does
+    what they see depend on who they are, beyond their organisation."""
+    if actor.user_id is None:
+        return False
+    return uow.conn.execute(select(record_grants.c.id).where(
+        record_grants.c.user_id == actor.user_id).limit(1)).first() is not None
 
 
 def _by_sensitivity(actor: Actor, t, base: str):

@@ -23,7 +23,7 @@ from demine.domain.actors import Actor
 from demine.domain.errors import NotFound
 from demine.services import audit, tile_changes
 from demine.services.features import without_jit
-from demine.services.permissions import scope_key, visible
+from demine.services.permissions import named_on_records, scope_key, visible
 from demine.services.tile_cache import Tile, TileCache
 from demine.services.tiles_mvt import (
     BUFFER,
@@ -86,9 +86,10 @@ def get_tile(uow: UnitOfWork, *, actor: Actor, layer: str, z: int, x: int, y: in
     _check_tile(z, x, y)
     if z < spec.minzoom:
         return EMPTY
+    scope = scope_key(actor, named_on_records(uow, actor))
     if cache is None or not cache.enabled:
-        return _make_tile(uow, actor, spec, z, x, y)
-    head, scope = audit.head(uow), scope_key(actor)
+        return _make_tile(uow, actor, spec, z, x, y, scope)
+    head = audit.head(uow)
     key = (layer, z, x, y, scope)
     cache.remember(scope, actor)
     def changes(since: int | None) -> tile_changes.Changes:
@@ -100,12 +101,13 @@ def get_tile(uow: UnitOfWork, *, actor: Actor, layer: str, z: int, x: int, y: in
             if not first:  # another request or the reseeder was making it: made meanwhile?
                 found = cache.get(head, key, changes)
             if found is None:
-                found = _make_tile(uow, actor, spec, z, x, y)
+                found = _make_tile(uow, actor, spec, z, x, y, scope)
                 cache.put(head, key, found)
     return found
 
 
-def _make_tile(uow: UnitOfWork, actor: Actor, spec: TileLayer, z: int, x: int, y: int) -> Tile:
+def _make_tile(uow: UnitOfWork, actor: Actor, spec: TileLayer, z: int, x: int, y: int,
+               scope: str) -> Tile:
     layer = spec.name
     t = table(layer)
     near = tile_bounds(z, x, y, margin=BUFFER / EXTENT)
@@ -133,7 +135,7 @@ def _make_tile(uow: UnitOfWork, actor: Actor, spec: TileLayer, z: int, x: int, y
                 p["represents"] = represents[i]
         content = encode_layer(layer, [p["id"] for p in properties], properties,
                                [geoms[i] for i in kept])
-    return Tile(content, _etag(actor, content)) if content else EMPTY
+    return Tile(content, _etag(scope, content)) if content else EMPTY
 
 
 def _postgis_tile_rows(uow: UnitOfWork, rows):
@@ -204,10 +206,9 @@ def _check_tile(z: int, x: int, y: int) -> None:
         raise NotFound(f"no tile {z}/{x}/{y}: x and y run from 0 to {2**z - 1} at zoom {z}")
 
 
-def _etag(actor: Actor, content: bytes) -> str:
+def _etag(scope: str, content: bytes) -> str:
     """A strong validator of the bytes, tied to the actor's visibility scope."""
-    scope = scope_key(actor).encode()
-    return f'"{hashlib.sha256(scope + b"|" + content).hexdigest()[:32]}"'
+    return f'"{hashlib.sha256(scope.encode() + b"|" + content).hexdigest()[:32]}"'
 
 
 def _field_type(sql_type) -> str:

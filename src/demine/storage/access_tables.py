@@ -82,5 +82,7 @@ record_grants = Table(
     # these keep that lookup to the grants of one organisation or user.
     Index("ix_record_grants_organisation", "table_name", "organisation_id", "record_id"),
     Index("ix_record_grants_user", "table_name", "user_id", "record_id"),
+    # Whether any record names a user at all (``permissions.named_on_records``).
+    Index("ix_record_grants_named", "user_id"),
     CheckConstraint("(organisation_id IS NULL) != (user_id IS NULL)", name="one_grantee"),
 )

@@ -11,6 +11,9 @@ grants or sharing agreements logs one row for every layer. The next audit entry 
 demine makes appends one in the same transaction) stamps the transaction's rows with its seq,
 so a cache valid at one head of the chain drops only the tiles the entries after it touched.
 Rows more than 100,000 entries old are pruned by the same trigger.
+
+Cached tiles and counts are shared by every user of an organisation unless a record names the
+user (confidential grants): ``ix_record_grants_named`` answers that per request.
 """
 
 import sqlalchemy as sa
@@ -44,6 +47,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tile_changes")),
     )
     op.create_index("ix_tile_changes_head", "tile_changes", ["head"])
+    op.create_index("ix_record_grants_named", "record_grants", ["user_id"])
     sqlite = op.get_bind().dialect.name == "sqlite"
     for statement in (_sqlite_triggers() if sqlite else _postgresql_triggers()):
         op.execute(statement)
@@ -62,6 +66,7 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS tile_changes_stamp ON audit_log")
         for function in ("tile_changes_track", "tile_changes_everything", "tile_changes_stamp"):
             op.execute(f"DROP FUNCTION IF EXISTS {function}()")
+    op.drop_index("ix_record_grants_named", table_name="record_grants")
     op.drop_index("ix_tile_changes_head", table_name="tile_changes")
     op.drop_table("tile_changes")
 
