@@ -136,14 +136,64 @@ def verify(uow: UnitOfWork) -> tuple[int, int | None, str | None]:
 
 
 def entries(uow: UnitOfWork, *, actor: Actor):
-    """Every entry in order, as plain dicts with the chained fields (admins and authority)."""
+    """Every entry in order, as plain dicts with the chained fields (admins and authority).
+    An entry about a record the reader may not see (by the one permission predicate) keeps
+    its action, actor and time but not which record or what changed (``redacted``)."""
     from demine.domain.errors import PermissionDenied, Unauthenticated
 
     if actor.is_anonymous:
         raise Unauthenticated("sign in to read the audit log")
     if not (actor.is_admin or actor.at_authority):
         raise PermissionDenied("reading the audit log needs the authority or an administrator")
-    for row in uow.conn.execute(select(audit_log).order_by(audit_log.c.seq)).mappings():
-        entry = dict(row)
+    found = [dict(row) for row in uow.conn.execute(
+        select(audit_log).order_by(audit_log.c.seq)).mappings()]
+    unseen = set() if actor.is_admin else _unseen(uow, actor, map(_names, found))
+    for entry in found:
         entry["at"] = _jsonable(entry["at"])
+        if _names(entry) in unseen:  # need-to-know: that it happened, not to what
+            entry.update(record_id=None, record_code=None, before_hash=None,
+                         after_hash=None, detail=None, redacted=True)
         yield entry
+
+
+def _names(entry: dict) -> tuple[str | None, int | None]:
+    """The record an entry is about: its own, or the one a grant names ("layer:id")."""
+    if entry["table_name"] == "record_grants" and entry["record_code"]:
+        layer, _, record_id = entry["record_code"].partition(":")
+        return layer, int(record_id) if record_id.isdigit() else None
+    return entry["table_name"], entry["record_id"]
+
+
+def _unseen(uow: UnitOfWork, actor: Actor, named) -> set[tuple[str, int]]:
+    """The records among ``named`` that ``actor`` may not see: by the one predicate on the
+    current row or, for a deleted record, on its last version."""
+    from demine.services.permissions import PRIVATE, REFERENCE, visible
+    from demine.storage.tables import HISTORY, metadata
+
+    ids: dict[str, set[int]] = {}
+    for name, record_id in named:
+        if (name in metadata.tables and name not in REFERENCE and name not in PRIVATE
+                and record_id is not None):
+            ids.setdefault(name, set()).add(record_id)
+    unseen = set()
+    for name, wanted in ids.items():
+        t = metadata.tables[name]
+        seen, present = set(), set()
+        for chunk in _chunks(sorted(wanted)):
+            present |= set(uow.conn.execute(select(t.c.id).where(t.c.id.in_(chunk))).scalars())
+            seen |= set(uow.conn.execute(select(t.c.id).where(
+                t.c.id.in_(chunk), visible(actor, t))).scalars())
+        gone = sorted(wanted - present)
+        if gone and name in HISTORY:
+            h = HISTORY[name]
+            last = select(func.max(h.c.history_id)).where(h.c.id.in_(gone)).group_by(h.c.id)
+            for chunk in _chunks(list(uow.conn.execute(last).scalars())):
+                seen |= set(uow.conn.execute(select(h.c.id).where(
+                    h.c.history_id.in_(chunk), visible(actor, h))).scalars())
+        unseen |= {(name, record_id) for record_id in wanted - seen}
+    return unseen
+
+
+def _chunks(values: list[int], size: int = 5_000):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
