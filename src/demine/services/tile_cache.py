@@ -16,8 +16,8 @@ what it made:
   recently used tiles go first;
 - in memory per process and, when the server runs several workers, also in one SQLite file
   they share (``DEMINE_TILE_CACHE_DIR``, made and removed by `demine serve`), so a tile one
-  worker made is not made again by the others. The file holds copies only: losing it loses
-  nothing;
+  worker made (or is making: a claim in the file) is not made again by the others. The file
+  holds copies only: losing it loses nothing;
 - remade in the background after a change (``reseed``, set by the app): the tiles a change
   dropped are made again at once for the scopes that had asked for them, so the next map to
   pan there finds them made.
@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,10 +109,11 @@ class TileCache:
                 self.reseed(dropped)
 
     @contextmanager
-    def making(self, key: Key) -> Iterator[bool]:
-        """One maker per tile at a time in this process: yields True to the first caller,
-        who makes the tile; the others wait until it is done and get False (then look in
-        the cache again, and make it themselves only if it is not there)."""
+    def making(self, head: int, key: Key) -> Iterator[bool]:
+        """One maker per tile at a time, in this process and, through the shared file, among
+        the server's workers: yields True to the first caller, who makes the tile; the
+        others wait until it is done (or MAKING_WAIT) and get False, then look in the cache
+        again and make it themselves only if it is not there."""
         with self._moving:
             done = self._making.get(key)
             first = done is None
@@ -121,9 +123,14 @@ class TileCache:
             done.wait(MAKING_WAIT)
             yield False
             return
+        claimed = self._shared is None or self._shared.claim(key)
         try:
-            yield True
+            if not claimed:  # another worker is making it
+                self._shared.wait_for(head, key, MAKING_WAIT)
+            yield claimed
         finally:
+            if claimed and self._shared is not None:
+                self._shared.release(key)
             with self._moving:
                 del self._making[key]
             done.set()
@@ -164,6 +171,9 @@ class SharedTiles:
                          "content BLOB NOT NULL, etag TEXT, UNIQUE (layer, z, x, y, scope))")
             conn.execute("CREATE TABLE IF NOT EXISTS made (head INTEGER NOT NULL, "
                          "bytes INTEGER NOT NULL)")
+            conn.execute("CREATE TABLE IF NOT EXISTS making (layer TEXT NOT NULL, z INTEGER "
+                         "NOT NULL, x INTEGER NOT NULL, y INTEGER NOT NULL, scope TEXT NOT "
+                         "NULL, since REAL NOT NULL, PRIMARY KEY (layer, z, x, y, scope))")
             if conn.execute("SELECT count(*) FROM made").fetchone()[0] == 0:
                 conn.execute("INSERT INTO made VALUES (-1, 0)")
 
@@ -175,6 +185,42 @@ class SharedTiles:
             conn.execute("PRAGMA synchronous=OFF")
             self._local.conn = conn
         return conn
+
+    def claim(self, key: Key) -> bool:
+        """Whether this worker may make the tile: no other worker is making it (a claim
+        older than MAKING_WAIT is from a worker that died). True when the file fails."""
+        conn = self._connection()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("DELETE FROM making WHERE since < ?", (time.time() - MAKING_WAIT,))
+            taken = conn.execute("INSERT OR IGNORE INTO making VALUES (?, ?, ?, ?, ?, ?)",
+                                 (*key, time.time())).rowcount == 1
+            conn.execute("COMMIT")
+            return taken
+        except sqlite3.Error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            return True
+
+    def release(self, key: Key) -> None:
+        with suppress(sqlite3.Error):  # else the claim lapses after MAKING_WAIT
+            self._connection().execute("DELETE FROM making WHERE layer = ? AND z = ? AND x = ? "
+                                       "AND y = ? AND scope = ?", key)
+
+    def wait_for(self, head: int, key: Key, seconds: float) -> None:
+        """Until the tile is in the file at ``head``, its maker gave up, or ``seconds``."""
+        ends = time.monotonic() + seconds
+        while time.monotonic() < ends:
+            if self.get(head, key) is not None:
+                return
+            try:
+                if self._connection().execute(
+                        "SELECT 1 FROM making WHERE layer = ? AND z = ? AND x = ? AND y = ? "
+                        "AND scope = ?", key).fetchone() is None:
+                    return
+            except sqlite3.Error:
+                return
+            time.sleep(0.02)
 
     def get(self, head: int, key: Key) -> Tile | None:
         try:

@@ -97,7 +97,7 @@ def get_tile(uow: UnitOfWork, *, actor: Actor, layer: str, z: int, x: int, y: in
 
     found = cache.get(head, key, changes)
     if found is None:
-        with cache.making(key) as first:
+        with cache.making(head, key) as first:
             if not first:  # another request or the reseeder was making it: made meanwhile?
                 found = cache.get(head, key, changes)
             if found is None:
