@@ -366,7 +366,7 @@ def test_a_change_drops_only_the_tiles_it_touched(tmp_path):
             cache.put(5, key, Tile(repr(key).encode(), f'"{key}"'))
         asked: list[int] = []
 
-        def since(head, changes=changed, asked=asked):
+        def since(head, head_hash, changes=changed, asked=asked):
             asked.append(head)
             return changes
 
@@ -379,9 +379,9 @@ def test_a_change_drops_only_the_tiles_it_touched(tmp_path):
         cache.put(6, border, Tile(b"border", '"border"'))
         east = _bounds(12, x, y)[2]
         reaching = Changes(layers={"hazards": [(east - 1e-6, lat, east - 1e-6, lat)]})
-        assert cache.get(7, border, lambda head, found=reaching: found) is None
+        assert cache.get(7, border, lambda head, head_hash, found=reaching: found) is None
         assert cache.get(7, keep[0]) is not None  # the border change reached no further
-        assert cache.get(8, keep[0], lambda head: EVERYTHING) is None  # grants: all go
+        assert cache.get(8, keep[0], lambda head, head_hash: EVERYTHING) is None  # grants: all go
 
 
 def test_an_edit_drops_only_its_tiles_and_they_are_remade_in_the_background(client):
@@ -621,3 +621,42 @@ def test_users_of_one_organisation_share_tiles_unless_a_record_names_them(client
     named = _fetch(client, signed_in["named"], path)
     assert secret.id in ids(named[0]) and secret.id not in ids(first[0])
     assert named[1] != first[1]
+
+
+def test_a_tile_cache_folder_outlives_the_server_and_sees_what_changed_meanwhile(client, cli,
+                                                                                tmp_path):
+    """With DEMINE_TILE_CACHE_DIR, tiles outlive the server: the next one serves them from
+    the file, except those a change made while it was down touched. A file whose head the
+    store's audit chain does not hold (another store, a restored backup) serves nothing."""
+    import sqlite3
+
+    admin = _headers(client, "admin")
+    items = client.get("/api/v1/hazards", headers=admin, params={"limit": 1000}).json()["items"]
+    hazard = items[0]
+    far = next(h for h in items if not shape(h["geometry"]).buffer(0.05).intersects(
+        shape(hazard["geometry"])))
+    near_path = "/tiles/hazards/{}/{}/{}.pbf".format(12, *_tile_of(*_centre(hazard), 12))
+    far_path = "/tiles/hazards/{}/{}/{}.pbf".format(14, *_tile_of(*_centre(far), 14))
+    settings = Settings(database_url=cli.url, tile_cache_dir=tmp_path)
+    with TestClient(create_app(settings)) as first:
+        made = {path: _fetch(first, admin, path) for path in (near_path, far_path)}
+    location = f"/api/v1/hazards/{hazard['id']}"
+    tag = client.get(location, headers=admin).headers["ETag"]
+    assert client.patch(location, json={"name": "Renamed while the server was down"}, headers={
+        **admin, "Content-Type": "application/merge-patch+json", "If-Match": tag}
+    ).status_code == 200
+    with TestClient(create_app(settings)) as second:
+        cache = second.app.state.tile_cache
+        assert _fetch(second, admin, far_path) == made[far_path] and cache.hits == 1
+        near = _fetch(second, admin, near_path)  # dropped from the file, made again
+        names = {f["id"]: f["properties"]["name"] for f in mapbox_vector_tile.decode(
+            near[0])["hazards"]["features"]}
+        assert names[hazard["id"]] == "Renamed while the server was down"
+        assert near[1] != made[near_path][1]
+    [file] = tmp_path.glob("tiles-*.sqlite")
+    with sqlite3.connect(file) as conn:
+        conn.execute("UPDATE made SET head_hash = 'not this store'")
+    quiet = Settings(database_url=cli.url, tile_cache_dir=tmp_path, tile_reseed_max=0)
+    with TestClient(create_app(quiet)) as third:  # (no remaking in the background to race)
+        assert _fetch(third, admin, far_path) == made[far_path]
+        assert third.app.state.tile_cache.hits == 0  # made again, not taken from the file

@@ -45,7 +45,8 @@ class Settings(BaseSettings):
         default=4096, ge=0, description="per server process: OGC API numberMatched counts kept "
                                         "until the store changes (0: off)")
     tile_cache_dir: Path | None = Field(
-        default=None, description="a folder the server's workers share tiles in (set by serve)")
+        default=None, description="a folder the server's workers share tiles in, kept across "
+                                  "restarts (unset: `serve --workers N` makes a temporary one)")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, gt=0, lt=65536)
     workers: int = Field(default=1, ge=1)

@@ -52,7 +52,9 @@ class Tile:
 
 
 Key = tuple  # (layer, z, x, y, scope)
-ChangesSince = Callable[[int | None], Changes]  # the changes after a head, up to the reader's
+# The changes after a head (its audit entry hash, when a file says what it was), up to the
+# reader's head: ``tile_changes.between``.
+ChangesSince = Callable[[int | None, str | None], Changes]
 
 
 class TileCache:
@@ -100,7 +102,7 @@ class TileCache:
             current = self._memory.head
             if current is not None and head <= current:
                 return
-            found = changes(current) if changes and current is not None else EVERYTHING
+            found = changes(current, None) if changes and current is not None else EVERYTHING
             dropped = self._memory.advance(head, None if found.everything else
                                            lambda key: found.touches(*key[:4]))
             if self._shared is not None:  # the worker that moves the file remakes its tiles
@@ -165,17 +167,18 @@ class SharedTiles:
     def __init__(self, path: Path, max_bytes: int):
         self.path, self.max_bytes = path, max_bytes
         self._local = threading.local()
+        self._checked = False  # whether this process checked the file's head against the store
         with self._connection() as conn:
             conn.execute("CREATE TABLE IF NOT EXISTS tiles (layer TEXT NOT NULL, z INTEGER NOT "
                          "NULL, x INTEGER NOT NULL, y INTEGER NOT NULL, scope TEXT NOT NULL, "
                          "content BLOB NOT NULL, etag TEXT, UNIQUE (layer, z, x, y, scope))")
             conn.execute("CREATE TABLE IF NOT EXISTS made (head INTEGER NOT NULL, "
-                         "bytes INTEGER NOT NULL)")
+                         "bytes INTEGER NOT NULL, head_hash TEXT)")
             conn.execute("CREATE TABLE IF NOT EXISTS making (layer TEXT NOT NULL, z INTEGER "
                          "NOT NULL, x INTEGER NOT NULL, y INTEGER NOT NULL, scope TEXT NOT "
                          "NULL, since REAL NOT NULL, PRIMARY KEY (layer, z, x, y, scope))")
             if conn.execute("SELECT count(*) FROM made").fetchone()[0] == 0:
-                conn.execute("INSERT INTO made VALUES (-1, 0)")
+                conn.execute("INSERT INTO made VALUES (-1, 0, NULL)")
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -237,17 +240,20 @@ class SharedTiles:
         conn = self._connection()
         try:
             conn.execute("BEGIN IMMEDIATE")
-            made, size = conn.execute("SELECT head, bytes FROM made").fetchone()
-            if head <= made:
-                conn.execute("ROLLBACK")
+            made, size, made_hash = conn.execute(
+                "SELECT head, bytes, head_hash FROM made").fetchone()
+            if head < made or (head == made and (self._checked or changes is None)):
+                conn.execute("ROLLBACK")  # an older reader; or nothing new since we looked
                 return []
-            found = changes(made) if changes and made >= 0 else EVERYTHING
+            found = changes(made, made_hash or "") if changes else EVERYTHING
+            self._checked = True
             dropped = self._touched(conn, found)
             for *key, length in dropped:
                 conn.execute("DELETE FROM tiles WHERE layer = ? AND z = ? AND x = ? AND y = ? "
                              "AND scope = ?", key)
                 size -= length + ENTRY_OVERHEAD
-            conn.execute("UPDATE made SET head = ?, bytes = ?", (head, max(size, 0)))
+            conn.execute("UPDATE made SET head = ?, bytes = ?, head_hash = ?",
+                         (head, max(size, 0), found.head_hash))
             conn.execute("COMMIT")
             return [tuple(key) for *key, _ in dropped]
         except sqlite3.Error:

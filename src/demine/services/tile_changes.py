@@ -34,6 +34,7 @@ class Changes:
 
     everything: bool = False
     layers: dict[str, list[Bounds] | None] = field(default_factory=dict)
+    head_hash: str | None = None  # the audit entry hash at the head moved to
     _ranges: dict[tuple[str, int], list[tuple[int, int, int, int]]] = field(
         default_factory=dict, repr=False)
 
@@ -58,11 +59,22 @@ class Changes:
 EVERYTHING = Changes(everything=True)
 
 
-def between(uow: UnitOfWork, since: int | None, head: int) -> Changes:
+def between(uow: UnitOfWork, since: int | None, head: int,
+            since_hash: str | None = None) -> Changes:
     """The changes stamped after ``since`` up to ``head`` (and any not yet stamped: committed
-    by a transaction that appended no audit entry after them)."""
+    by a transaction that appended no audit entry after them). With ``since_hash`` (a cache
+    kept in a file, from another run perhaps), everything changed unless the chain still
+    holds that entry at ``since``: the file may be of another store or a restored backup."""
+    changes = _between(uow, since, head, since_hash)
+    changes.head_hash = _hash_at(uow, head)
+    return changes
+
+
+def _between(uow: UnitOfWork, since: int | None, head: int, since_hash: str | None) -> Changes:
     if since is None or since < 0 or head - since > RETAINED:
-        return EVERYTHING
+        return Changes(everything=True)
+    if since_hash is not None and _hash_at(uow, since) != since_hash:
+        return Changes(everything=True)
     t = tile_changes
     rows = uow.conn.execute(
         select(t.c.layer, t.c.minx, t.c.miny, t.c.maxx, t.c.maxy)
@@ -70,16 +82,22 @@ def between(uow: UnitOfWork, since: int | None, head: int) -> Changes:
         .limit(MOST + 1)).all()
     newest = uow.conn.execute(select(func.max(audit_log.c.seq))).scalar() or 0
     if len(rows) > MOST or newest - since > RETAINED:  # too many, or some already pruned
-        return EVERYTHING
+        return Changes(everything=True)
     changes = Changes()
     for layer, *bounds in rows:
         if layer == "*":
-            return EVERYTHING
+            return Changes(everything=True)
         if bounds[0] is None:
             changes.layers[layer] = None
         elif changes.layers.get(layer, []) is not None:
             changes.layers.setdefault(layer, []).append(tuple(bounds))
     return changes
+
+
+def _hash_at(uow: UnitOfWork, seq: int) -> str:
+    """The hash of the audit entry ``seq`` ('' for none: an empty chain)."""
+    return uow.conn.execute(select(audit_log.c.entry_hash).where(
+        audit_log.c.seq == seq)).scalar() or ""
 
 
 def _tile_range(bounds: Bounds, z: int) -> tuple[int, int, int, int]:

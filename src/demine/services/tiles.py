@@ -92,8 +92,8 @@ def get_tile(uow: UnitOfWork, *, actor: Actor, layer: str, z: int, x: int, y: in
     head = audit.head(uow)
     key = (layer, z, x, y, scope)
     cache.remember(scope, actor)
-    def changes(since: int | None) -> tile_changes.Changes:
-        return tile_changes.between(uow, since, head)
+    def changes(since: int | None, since_hash: str | None) -> tile_changes.Changes:
+        return tile_changes.between(uow, since, head, since_hash)
 
     found = cache.get(head, key, changes)
     if found is None:

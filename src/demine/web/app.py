@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -37,7 +38,9 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.database = database
-    shared = settings.tile_cache_dir / "tiles-2.sqlite" if settings.tile_cache_dir else None
+    store = hashlib.sha256(settings.database_url.encode()).hexdigest()[:16]
+    shared = settings.tile_cache_dir / f"tiles-{store}.sqlite" if settings.tile_cache_dir \
+        else None
     app.state.tile_cache = TileCache(settings.tile_cache_mb * 2**20, shared)
     app.state.tile_cache.reseed = Reseeder(database, app.state.tile_cache,
                                            settings.tile_reseed_max)
