@@ -122,19 +122,21 @@ def _make_tile(uow: UnitOfWork, actor: Actor, spec: TileLayer, z: int, x: int, y
         buffer=BUFFER, tolerance=2 * HALF_WORLD / 2**z / PIXELS, thin_above=limit,
         cell=EXTENT // PIXELS)
     if content is None:
-        found = [tuple(r) for r in uow.conn.execute(rows.add_columns(
-            dialect.raw_geometry(t.c.geom)).order_by(t.c.id))]
-        geoms = tile_geometries(dialect.decode_geometries(uow.conn, [r[-1] for r in found]),
-                                z, x, y, EXTENT / PIXELS)
-        kept, represents = (thin(geoms, limit=limit, cell=EXTENT // PIXELS)
-                            if limit is not None else (range(len(found)), None))
-        names = spec.properties
-        properties = [dict(zip(names, found[i], strict=False)) for i in kept]
-        if represents is not None:
-            for i, p in zip(kept, properties, strict=True):
-                p["represents"] = represents[i]
-        content = encode_layer(layer, [p["id"] for p in properties], properties,
-                               [geoms[i] for i in kept])
+        found = uow.conn.execute(rows.add_columns(dialect.raw_geometry(t.c.geom))
+                                 .order_by(t.c.id)).all()
+        if not found:
+            return EMPTY
+        *values, blobs = (list(column) for column in zip(*found, strict=True))
+        geoms = tile_geometries(dialect.decode_geometries(uow.conn, blobs), z, x, y,
+                                EXTENT / PIXELS)
+        columns = dict(zip(spec.properties, values, strict=True))
+        if limit is not None:
+            kept, represents = thin(geoms, limit=limit, cell=EXTENT // PIXELS)
+            if represents is not None:
+                columns = {name: [column[i] for i in kept] for name, column in columns.items()}
+                columns["represents"] = [represents[i] for i in kept]
+                geoms = [geoms[i] for i in kept]
+        content = encode_layer(layer, columns["id"], columns, geoms)
     return Tile(content, _etag(scope, content)) if content else EMPTY
 
 

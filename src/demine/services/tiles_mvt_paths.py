@@ -37,8 +37,9 @@ def varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
 
 
 def path_commands(coords: np.ndarray, paths: np.ndarray, path_feature: np.ndarray,
-                  exterior: np.ndarray | None, features: int) -> list[bytes]:
-    """The packed geometry of each of ``features`` (b"" where nothing is left to draw).
+                  exterior: np.ndarray | None, features: int) -> tuple[bytes, np.ndarray]:
+    """The packed geometry of the ``features``, back to back, and where each one starts
+    (``features + 1`` offsets; a feature with nothing left to draw has none).
 
     ``coords`` are integer tile coordinates (n × 2); path ``p`` is ``coords[paths[p]:
     paths[p + 1]]`` and belongs to feature ``path_feature[p]`` (paths in feature order).
@@ -88,7 +89,8 @@ def _wound(x: np.ndarray, y: np.ndarray, path: np.ndarray, exterior: np.ndarray)
 
 
 def _written(x: np.ndarray, y: np.ndarray, path: np.ndarray, drawn: np.ndarray,
-             path_feature: np.ndarray, features: int, *, rings: bool) -> list[bytes]:
+             path_feature: np.ndarray, features: int, *,
+             rings: bool) -> tuple[bytes, np.ndarray]:
     """Each feature's command integers as varints: a path of n points is MoveTo(1) dx dy,
     LineTo(n - 1) and 2(n - 1) numbers, then ClosePath for a ring; deltas from a cursor that
     starts at 0, 0 in each feature and runs through its paths."""
@@ -114,8 +116,7 @@ def _written(x: np.ndarray, y: np.ndarray, path: np.ndarray, drawn: np.ndarray,
     per_feature = np.zeros(features + 1, dtype=np.int64)
     np.cumsum(np.bincount(path_feature, weights=length, minlength=features).astype(np.int64),
               out=per_feature[1:])
-    byte_at = offsets[per_feature]
-    return [data[byte_at[f]:byte_at[f + 1]] for f in range(features)]
+    return data, offsets[per_feature]
 
 
 def _first_in(path: np.ndarray) -> np.ndarray:
