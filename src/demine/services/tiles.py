@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import shapely
 from sqlalchemy import Boolean, Float, Integer, select
 
 from demine.domain.actors import Actor
@@ -33,6 +34,7 @@ from demine.services.tiles_mvt import (
     encode_layer,
     thin,
     tile_geometries,
+    tile_points,
 )
 from demine.storage import dialect
 from demine.storage.database import UnitOfWork
@@ -121,6 +123,8 @@ def _make_tile(uow: UnitOfWork, actor: Actor, spec: TileLayer, z: int, x: int, y
         uow.conn, rows, t.c.geom, t.c.id, name=layer, z=z, x=x, y=y, extent=EXTENT,
         buffer=BUFFER, tolerance=2 * HALF_WORLD / 2**z / PIXELS, thin_above=limit,
         cell=EXTENT // PIXELS)
+    if content is None and limit is not None:
+        content = _point_tile(uow, spec, t, rows, z, x, y, limit)
     if content is None:
         found = uow.conn.execute(rows.add_columns(dialect.raw_geometry(t.c.geom))
                                  .order_by(t.c.id)).all()
@@ -138,6 +142,33 @@ def _make_tile(uow: UnitOfWork, actor: Actor, spec: TileLayer, z: int, x: int, y
                 geoms = [geoms[i] for i in kept]
         content = encode_layer(layer, columns["id"], columns, geoms)
     return Tile(content, _etag(scope, content)) if content else EMPTY
+
+
+def _point_tile(uow: UnitOfWork, spec: TileLayer, t, rows, z: int, x: int, y: int,
+                limit: int) -> bytes:
+    """A point layer's tile on GeoPackage: ids and coordinates of every point first, read
+    from the blobs with numpy; properties then for the points kept (one per pixel in dense
+    tiles: at zoom 10 a national tile holds 74,000 finds, of which some 7,000 are kept)."""
+    found = uow.conn.execute(rows.with_only_columns(t.c.id, dialect.raw_geometry(t.c.geom))
+                             .order_by(t.c.id)).all()
+    if not found:
+        return b""
+    ids, blobs = zip(*found, strict=True)
+    kept, coords, represents = tile_points(
+        dialect.point_coordinates(uow.conn, list(blobs)), z, x, y, limit=limit,
+        cell=EXTENT // PIXELS)
+    if not len(kept):
+        return b""
+    wanted = [ids[i] for i in kept.tolist()]
+    values = {}
+    for start in range(0, len(wanted), 10_000):  # (SQLite's limit on bound values)
+        chunk = wanted[start:start + 10_000]
+        values.update((row[0], row) for row in uow.conn.execute(rows.where(
+            t.c.id.in_(chunk))))
+    columns = {name: [values[i][j] for i in wanted] for j, name in enumerate(spec.properties)}
+    if represents is not None:
+        columns["represents"] = represents.tolist()
+    return encode_layer(spec.name, wanted, columns, list(shapely.points(coords)))
 
 
 def _postgis_tile_rows(uow: UnitOfWork, rows):

@@ -42,17 +42,7 @@ def tile_geometries(
     out = np.full(len(arr), None, dtype=object)
     if not present.any():
         return list(out)
-    scale = EXTENT * 2**z / (2 * HALF_WORLD)
-
-    def to_tile(lonlat: np.ndarray) -> np.ndarray:
-        lon = lonlat[:, 0]
-        lat = np.clip(lonlat[:, 1], -MAX_LATITUDE, MAX_LATITUDE)
-        mx = np.radians(lon) * 6378137.0
-        my = np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)) * 6378137.0
-        return np.column_stack(((mx + HALF_WORLD) * scale - x * EXTENT,
-                                (HALF_WORLD - my) * scale - y * EXTENT))
-
-    tiled = shapely.transform(arr[present], to_tile)
+    tiled = shapely.transform(arr[present], lambda lonlat: to_tile(lonlat, z, x, y))
     lines = ~np.isin(shapely.get_type_id(tiled), (0, 4))  # points need no simplification
     tiled[lines] = _simplify(tiled[lines], tolerance)
     low, high = -BUFFER, EXTENT + BUFFER
@@ -64,6 +54,38 @@ def tile_geometries(
     mixed = np.flatnonzero(shapely.get_type_id(out) == 7)
     out[mixed] = [_one_kind(g) for g in out[mixed]]
     return list(out)
+
+
+def to_tile(lonlat: np.ndarray, z: int, x: int, y: int) -> np.ndarray:
+    """Longitude/latitude (n × 2) → coordinates on the extent's grid of tile z/x/y (y down)."""
+    scale = EXTENT * 2**z / (2 * HALF_WORLD)
+    lon = lonlat[:, 0]
+    lat = np.clip(lonlat[:, 1], -MAX_LATITUDE, MAX_LATITUDE)
+    mx = np.radians(lon) * 6378137.0
+    my = np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)) * 6378137.0
+    return np.column_stack(((mx + HALF_WORLD) * scale - x * EXTENT,
+                            (HALF_WORLD - my) * scale - y * EXTENT))
+
+
+def tile_points(lonlat: np.ndarray, z: int, x: int, y: int, *, limit: int,
+                cell: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """For a point layer (``lonlat``: n × 2, NaN where there is none, rows in id order):
+    which points the tile keeps, their snapped tile coordinates, and how many each stands
+    for (None below ``limit``). The same as ``tile_geometries`` then ``thin`` do with
+    shapes, on coordinates alone: kept within the tile plus BUFFER, then rounded as GEOS
+    rounds (half up), and above ``limit`` the first of each ``cell`` × ``cell`` square."""
+    exact = to_tile(lonlat, z, x, y)
+    low, high = -BUFFER, EXTENT + BUFFER
+    inside = np.flatnonzero(np.all((exact >= low) & (exact <= high), axis=1))  # then snapped
+    tiled = np.floor(exact + 0.5)
+    if len(inside) <= limit:
+        return inside, tiled[inside], None
+    corner = np.floor(tiled[inside] / cell).astype(np.int64)
+    squares = (corner[:, 0] << 32) + corner[:, 1]
+    _, first, counts = np.unique(squares, return_index=True, return_counts=True)
+    order = np.argsort(first)
+    kept = inside[first[order]]
+    return kept, tiled[kept], counts[order]
 
 
 def thin(geoms: Sequence[BaseGeometry | None], *, limit: int,

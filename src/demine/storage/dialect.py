@@ -176,6 +176,17 @@ def decode_geometries(conn, values) -> list:
     return list(shapely.from_wkb(wkb))
 
 
+def point_coordinates(conn, values):
+    """x, y (n × 2 numpy, NaN for none) of ``raw_geometry`` values of points."""
+    if is_sqlite(conn):
+        return gpkg.point_coordinates(values)
+    import numpy as np
+    import shapely
+
+    geoms = np.array(decode_geometries(conn, values), dtype=object)
+    return np.column_stack((shapely.get_x(geoms), shapely.get_y(geoms)))
+
+
 def geojson_text(conn, geom):
     """The geometry as GeoJSON text written by the database (PostGIS: ``ST_AsGeoJSON``, every
     digit a double needs, lon/lat as stored), or None where the caller writes it (GeoPackage).

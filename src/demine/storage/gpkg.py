@@ -49,6 +49,26 @@ def decode(blob: bytes) -> BaseGeometry:
     return shapely.from_wkb(bytes(blob[_wkb_offset(blob) :]))
 
 
+def point_coordinates(blobs):
+    """x, y (n × 2, NaN where None or empty) of point blobs: read straight from the bytes
+    when every blob has the same layout (a header and a little-endian WKB point), as a
+    layer's points do; otherwise through ``decode_many``."""
+    import numpy as np
+    import shapely
+
+    first = blobs[0] if blobs else None
+    if first is not None and all(b is not None and len(b) == len(first) for b in blobs):
+        rows = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(len(blobs), len(first))
+        at = _wkb_offset(first)
+        header_same = (rows[:, :8] == rows[0, :8]).all() and not first[3] & 0b1_0000
+        wkb_point = (rows[:, at] == 1).all() and (rows[:, at + 1:at + 5] == (1, 0, 0, 0)).all()
+        if header_same and wkb_point and len(first) == at + 21:
+            xy = np.ascontiguousarray(rows[:, at + 5:at + 21]).view("<f8")
+            return xy.reshape(len(blobs), 2).astype(np.float64)
+    geoms = np.array(decode_many(blobs), dtype=object)
+    return np.column_stack((shapely.get_x(geoms), shapely.get_y(geoms)))
+
+
 def decode_many(blobs) -> list[BaseGeometry | None]:
     """``decode`` of each blob (None stays None), the WKB read in one call: some 10 times
     faster than blob by blob on pages and tiles of thousands."""
