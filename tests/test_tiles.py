@@ -7,6 +7,7 @@ nothing the actor may not see.
 
 from __future__ import annotations
 
+import json
 import math
 
 import mapbox_vector_tile
@@ -660,3 +661,28 @@ def test_a_tile_cache_folder_outlives_the_server_and_sees_what_changed_meanwhile
     with TestClient(create_app(quiet)) as third:  # (no remaking in the background to race)
         assert _fetch(third, admin, far_path) == made[far_path]
         assert third.app.state.tile_cache.hits == 0  # made again, not taken from the file
+
+
+def test_seeded_tiles_are_served_without_being_made(client, cli, tmp_path):
+    """`demine tiles seed` makes the tiles of an area for a user's scope into the folder the
+    server keeps tiles in: the server's first asks for them are hits, byte for byte what a
+    server without a cache makes. Bad options are refused, naming the field."""
+    result = cli("tiles", "seed", "--cache-dir", str(tmp_path), "--zooms", "8-10",
+                 "--layer", "hazards", "--email", "operator@demo.demine.org", "--json")
+    assert result.exit_code == 0, result.output
+    [report] = json.loads(result.stdout)
+    assert report["as"] == "operator@demo.demine.org" and report["with_data"] > 0
+    operator = _headers(client, "operator")
+    paths = [f"/tiles/hazards/{z}/{x}/{y}.pbf" for z, x, y in
+             _tiles_around(client, "hazards", (8, 9, 10), role="operator")]
+    settings = Settings(database_url=cli.url, tile_cache_dir=tmp_path)
+    with TestClient(create_app(settings)) as seeded:
+        served = [_fetch(seeded, operator, path) for path in paths]
+        assert seeded.app.state.tile_cache.hits == len(paths)
+    assert served == [_fetch(client, operator, path) for path in paths]
+    for args, field in ((["--zooms", "8-12"], "cache_dir"),
+                        (["--cache-dir", str(tmp_path), "--zooms", "12-8"], "zooms"),
+                        (["--cache-dir", str(tmp_path), "--email", "nobody@x.test"], "email"),
+                        (["--cache-dir", str(tmp_path), "--layer", "nothing"], "nothing")):
+        refused = cli("tiles", "seed", *args)
+        assert refused.exit_code != 0 and field in refused.output, (args, refused.output)

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     tile_cache_mb: int = Field(
         default=64, ge=0, description="per server process: vector tiles kept until a change "
                                       "touches them (0: off)")
+    tile_cache_file_mb: int = Field(
+        default=1024, ge=1, description="the tiles kept in DEMINE_TILE_CACHE_DIR (per store)")
     tile_reseed_max: int = Field(
         default=256, ge=0, description="tiles a change dropped from the cache, made again in "
                                        "the background, lowest zooms first (0: off)")

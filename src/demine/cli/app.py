@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from demine.cli import accounts, audit, checks, data, demo, quality, server
+from demine.cli import accounts, audit, checks, data, demo, quality, server, tiles
 
 app = typer.Typer(
     name="demine",
@@ -20,3 +20,4 @@ quality.register(app)
 checks.register(app)
 accounts.register(app)
 audit.register(app)
+tiles.register(app)

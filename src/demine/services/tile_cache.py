@@ -25,6 +25,7 @@ what it made:
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
 import time
@@ -61,11 +62,13 @@ class TileCache:
     """Made tiles valid at the newest head of the audit chain seen: a byte-bounded LRU in
     memory, over an optional file shared by the server's workers."""
 
-    def __init__(self, max_bytes: int, shared: Path | None = None):
+    def __init__(self, max_bytes: int, shared: Path | None = None,
+                 shared_bytes: int | None = None):
         self.max_bytes = max_bytes
         self._memory: HeadCache[Tile] = HeadCache(
             max_bytes, lambda tile: len(tile.content) + ENTRY_OVERHEAD)
-        self._shared = SharedTiles(shared, max_bytes) if shared and max_bytes > 0 else None
+        self._shared = (SharedTiles(shared, shared_bytes or max_bytes)
+                        if shared and max_bytes > 0 else None)
         self._moving = threading.Lock()
         self._scopes: OrderedDict[str, Actor] = OrderedDict()
         self._making: dict[Key, threading.Event] = {}
@@ -157,6 +160,13 @@ class TileCache:
     def hits(self) -> int:
         """Tiles served without making them."""
         return self._memory.hits
+
+
+def shared_file(folder: Path | None, database_url: str) -> Path | None:
+    """The file in ``folder`` (DEMINE_TILE_CACHE_DIR) holding one store's tiles."""
+    if folder is None:
+        return None
+    return Path(folder) / f"tiles-{hashlib.sha256(database_url.encode()).hexdigest()[:16]}.sqlite"
 
 
 class SharedTiles:

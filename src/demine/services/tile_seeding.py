@@ -1,4 +1,5 @@
-"""Tiles a change dropped from the cache, made again in the background.
+"""Tiles made ahead of the maps that will ask for them: dropped by a change (in the
+background), or seeded for a whole area (`demine tiles seed`).
 
 After an edit the cache drops only the tiles the change touched (``tile_changes``), one or a
 few per zoom and scope; those are the tiles around the area being worked on, where maps will
@@ -77,3 +78,34 @@ class Reseeder:
                 log.exception("remaking tile %s/%s/%s/%s", layer, z, x, y)
             if self._queue.empty():
                 self._idle.set()
+
+
+def seed(database: Database, cache: TileCache, actor, *, layers: list[str], zooms: list[int],
+         progress=lambda done, total: None) -> dict[str, int]:
+    """Make every tile of ``layers`` at ``zooms`` over what ``actor`` sees (the bounds of
+    their records per layer), into ``cache``: what a map of that actor's scope would make
+    on first asking. Returns tiles made, tiles with data and their bytes."""
+    from demine.services import tiles
+    from demine.services.permissions import visible
+    from demine.storage import dialect
+    from demine.storage.tables import table
+
+    todo = []
+    with database.read() as uow:
+        for layer in layers:
+            spec = tiles.tile_layer(layer)  # NotFound naming the layers
+            t = table(layer)
+            bounds = dialect.envelope(uow.conn, t, visible(actor, t))
+            if bounds is None:
+                continue
+            todo += [(layer, z, x, y) for z in zooms if z >= spec.minzoom
+                     for x, y in tiles.covering(bounds, z)]
+    made = {"tiles": 0, "with_data": 0, "bytes": 0}
+    for n, (layer, z, x, y) in enumerate(todo, 1):
+        with database.read() as uow:
+            tile = tiles.get_tile(uow, actor=actor, layer=layer, z=z, x=x, y=y, cache=cache)
+        made["tiles"] += 1
+        made["with_data"] += bool(tile.content)
+        made["bytes"] += len(tile.content)
+        progress(n, len(todo))
+    return made

@@ -84,7 +84,7 @@ def get_tile(uow: UnitOfWork, *, actor: Actor, layer: str, z: int, x: int, y: in
              cache: TileCache | None = None) -> Tile:
     """The tile ``z/x/y`` of ``layer`` holding what ``actor`` may see (from ``cache`` when no
     change since it was made touched it; see ``tile_cache``)."""
-    spec = _tile_layer(layer)
+    spec = tile_layer(layer)
     _check_tile(z, x, y)
     if z < spec.minzoom:
         return EMPTY
@@ -182,7 +182,7 @@ def _postgis_tile_rows(uow: UnitOfWork, rows):
 
 def tilejson(uow: UnitOfWork, *, actor: Actor, layer: str, tiles_url: str) -> dict[str, Any]:
     """TileJSON 3.0.0 for ``layer``: URL template, zooms, the bounds of what ``actor`` sees."""
-    spec = _tile_layer(layer)
+    spec = tile_layer(layer)
     t = table(layer)
     west, south, east, north = dialect.envelope(uow.conn, t, visible(actor, t)) or (
         -180.0, -MAX_LATITUDE, 180.0, MAX_LATITUDE)
@@ -220,12 +220,29 @@ def tile_bounds(z: int, x: int, y: int, margin: float = 0.0) -> tuple[float, flo
             min(east, 180.0), 90.0 if y == 0 else north)
 
 
+def covering(bounds: tuple[float, float, float, float], z: int) -> list[tuple[int, int]]:
+    """x, y of the tiles of zoom ``z`` that (west, south, east, north) in degrees meets."""
+    west, south, east, north = bounds
+    n = 2**z
+
+    def column(lon: float) -> int:
+        return max(0, min(n - 1, int((lon + 180) / 360 * n)))
+
+    def row(lat: float) -> int:
+        lat = math.radians(max(-MAX_LATITUDE, min(MAX_LATITUDE, lat)))
+        return max(0, min(n - 1, int((1 - math.asinh(math.tan(lat)) / math.pi) / 2 * n)))
+
+    return [(x, y) for x in range(column(west), column(east) + 1)
+            for y in range(row(north), row(south) + 1)]
+
+
 def _points(t) -> bool:
     """Whether a layer's features are points (those are thinned in dense tiles)."""
     return getattr(t.c.geom.type, "type_name", "") == "POINT"
 
 
-def _tile_layer(layer: str) -> TileLayer:
+def tile_layer(layer: str) -> TileLayer:
+    """What a tile layer carries (NotFound naming the layers there are)."""
     spec = TILE_LAYERS.get(layer)
     if spec is None:
         raise NotFound(f"no tile layer {layer!r} (layers: {', '.join(TILE_LAYERS)})")

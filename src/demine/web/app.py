@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -11,7 +10,7 @@ from fastapi.responses import JSONResponse
 from demine import __version__
 from demine.services.head_cache import HeadCache
 from demine.services.health import health
-from demine.services.tile_cache import TileCache
+from demine.services.tile_cache import TileCache, shared_file
 from demine.services.tile_seeding import Reseeder
 from demine.settings import Settings
 from demine.storage.database import Database
@@ -38,10 +37,10 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.database = database
-    store = hashlib.sha256(settings.database_url.encode()).hexdigest()[:16]
-    shared = settings.tile_cache_dir / f"tiles-{store}.sqlite" if settings.tile_cache_dir \
-        else None
-    app.state.tile_cache = TileCache(settings.tile_cache_mb * 2**20, shared)
+    app.state.tile_cache = TileCache(
+        settings.tile_cache_mb * 2**20, shared_file(settings.tile_cache_dir,
+                                                    settings.database_url),
+        settings.tile_cache_file_mb * 2**20)
     app.state.tile_cache.reseed = Reseeder(database, app.state.tile_cache,
                                            settings.tile_reseed_max)
     app.state.count_cache = HeadCache(settings.count_cache_entries)  # numberMatched
