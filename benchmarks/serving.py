@@ -88,13 +88,18 @@ def _cli(store: list[str], *args: str, stdin: str | None = None) -> str:
     return done.stdout
 
 
+def bench_email(role: str) -> str:
+    """The benchmark user of a role (``token`` creates it)."""
+    return f"bench-{role}@demine.invalid"
+
+
 def token(store: list[str], role: str = "authority", *, write: bool = False) -> str:
     """A read (or read and write) token of a benchmark user of the national authority
     (created on first use). An admin sees every record; an authority user goes through the
     need-to-know filter (drafts, restricted and confidential records of others stay hidden)."""
     orgs = json.loads(_cli(store, "org", "list", "--json"))
     org = next((o for o in orgs if o["kind"] == "authority"), orgs[0])
-    email = f"bench-{role}@demine.invalid"
+    email = bench_email(role)
     _cli(store, "user", "add", "--email", email, "--org", org["code"], "--role", role,
          "--password-stdin", stdin="benchmark-password\n")
     scopes = ["--scope", "read", "--scope", "write"] if write else []
@@ -138,12 +143,12 @@ def server(args: Sequence[str], ready_url: str, *, env: dict | None = None,
 
 
 @contextmanager
-def demine_server(store: list[str], workers: int):
+def demine_server(store: list[str], workers: int, env: dict | None = None):
     """`demine serve --workers N` on a free loopback port; yields its base URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with server([*demine_command(), "serve", *store, "--host", "127.0.0.1", "--port", str(port),
-                 "--workers", str(workers)], f"{url}/healthz"):
+                 "--workers", str(workers)], f"{url}/healthz", env=env):
         yield url
 
 

@@ -18,16 +18,22 @@ answers without SQL (eo_finds below its minzoom): what routing and sign-in alone
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import random
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
+from benchmarks.common import demine_command
 from benchmarks.serving import (
+    bench_email,
     demine_server,
     finish,
     machine_load,
@@ -81,12 +87,24 @@ def _figures(samples, elapsed) -> dict:
 
 
 def measure(store: list[str], choose, *, seconds: float, warmup: float, clients: int,
-            workers: int, role: str, edit_seconds: float = 12.0, edit_every: float = 2.0) -> dict:
+            workers: int, role: str, edit_seconds: float = 12.0, edit_every: float = 2.0,
+            seed_zooms: str | None = None) -> dict:
     """Serve ``store`` and time each zoom's tiles (``choose(bounds of the data)`` picks them);
     figures per zoom, per layer and overall, and the floor: the same load on a tile below
     eo_finds' minzoom (routing, sign-in and an early empty answer; no SQL, no encoding)."""
     headers = {"Authorization": f"Bearer {token(store, role)}"}
-    with demine_server(store, workers) as url:
+    env, seeded = {}, None
+    if seed_zooms:  # tiles made ahead into a fresh cache folder, as `demine tiles seed` does
+        folder = Path(tempfile.mkdtemp(prefix="demine-bench-tiles-"))
+        env["DEMINE_TILE_CACHE_DIR"] = str(folder)
+        started = time.perf_counter()
+        done = subprocess.run([*demine_command(), "tiles", "seed", *store, "--cache-dir",
+                               str(folder), "--zooms", seed_zooms, "--email", bench_email(role),
+                               *(a for layer in LAYERS for a in ("--layer", layer)), "--json"],
+                              capture_output=True, text=True, timeout=3600, check=True)
+        seeded = {"zooms": seed_zooms, "seconds": round(time.perf_counter() - started, 1),
+                  **json.loads(done.stdout)[0]}
+    with demine_server(store, workers, env) as url:
         tiles = choose(httpx.get(f"{url}/tiles/hazards.json", headers=headers,
                                  timeout=60).json()["bounds"])
         minzoom = {layer: httpx.get(f"{url}/tiles/{layer}.json", headers=headers,
@@ -119,8 +137,10 @@ def measure(store: list[str], choose, *, seconds: float, warmup: float, clients:
                                 every=edit_every, clients=clients, headers=headers)
     overall = _figures(pooled, total)
     overall["cold"] = _figures(cold_pooled, cold_total)
+    if seed_zooms:
+        shutil.rmtree(folder, ignore_errors=True)
     return {"minzoom": minzoom, "floor": floor_figures, "zooms": zooms, "overall": overall,
-            "while_editing": edited}
+            "while_editing": edited, "seeded": seeded}
 
 
 def _while_editing(url: str, store: list[str], requests, tiles, *, seconds: float,
@@ -193,6 +213,11 @@ def _verdict(figures: dict) -> str:
 
 def _print(name: str, result: dict) -> None:
     floor = result["floor"]
+    if result.get("seeded"):
+        seeded = result["seeded"]
+        print(f"\n(seeded first: `demine tiles seed --zooms {seeded['zooms']}` made "
+              f"{seeded['tiles']} tiles, {seeded['with_data']} with data, "
+              f"{seeded['bytes'] / 2**20:.1f} MB, in {seeded['seconds']} s)")
     print(f"\n{name}  (eo_finds from z{result['minzoom']['eo_finds']}; floor, an empty tile "
           f"with no SQL: {floor['tiles_per_s']} tiles/s, p50 {floor['p50_ms']} ms, "
           f"p95 {floor['p95_ms']} ms)")
@@ -243,6 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--edit-seconds", type=float, default=12.0,
                    help="window of the last pass: every tile asked while hazards are renamed")
     p.add_argument("--edit-every", type=float, default=2.0, help="seconds between renames")
+    p.add_argument("--seed-zooms", help="first `demine tiles seed` these zooms (e.g. 8-12) "
+                   "into a fresh tile cache folder the server then uses: the cold pass asks "
+                   "a seeded server")
     p.add_argument("--json", type=Path, help="write every figure here")
     a = p.parse_args(argv)
     unusable = stores_unusable(p, a)
@@ -267,7 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             result = measure(store, choose, seconds=a.seconds, warmup=a.warmup,
                              clients=a.clients, workers=a.workers, role=a.role,
-                             edit_seconds=a.edit_seconds, edit_every=a.edit_every)
+                             edit_seconds=a.edit_seconds, edit_every=a.edit_every,
+                             seed_zooms=a.seed_zooms)
             result["load_after"] = machine_load()
         except Exception as exc:  # report and go on with the other store
             print(f"{name}: FAILED: {exc}", file=sys.stderr)

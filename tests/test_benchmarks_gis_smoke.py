@@ -22,7 +22,7 @@ def test_tiles_benchmark_serves_and_counts_every_zoom(tmp_path):
                    check=True, capture_output=True, timeout=300)
     status = main(["--db", str(db), "--zooms", "9-10", "--per-zoom", "3", "--seconds", "0.3",
                    "--warmup", "0.1", "--clients", "2", "--workers", "1", "--edit-seconds", "0.6",
-                   "--edit-every", "0.2", "--json", str(out)])
+                   "--edit-every", "0.2", "--seed-zooms", "9", "--json", str(out)])
     figures = json.loads(out.read_text())
     result = figures["stores"]["geopackage"]
     assert status in (0, 1)  # 1: a target missed, which is not this test's business
@@ -34,3 +34,4 @@ def test_tiles_benchmark_serves_and_counts_every_zoom(tmp_path):
     assert "eo_finds" in result["zooms"]["10"]["layers"]
     edited = result["while_editing"]
     assert edited["edits"] >= 1 and edited["errors"] == 0 and edited["requests"] > 0
+    assert result["seeded"]["tiles"] >= 1 and result["seeded"]["zooms"] == "9"
