@@ -38,11 +38,10 @@ def seed(
     tile cache folder: after a bulk load or an import, the first maps then find low zooms
     (seconds each on a national store) made. Changes later drop only the tiles they touch."""
     from demine.domain.actors import Actor
-    from demine.domain.errors import Invalid, Problem
-    from demine.services.accounts import actor_of
-    from demine.services.tile_cache import TileCache, shared_file
+    from demine.domain.errors import Invalid, NotFound, Problem
+    from demine.services.accounts import actor_of, user_id_of
+    from demine.services.tile_cache import TileCache
     from demine.services.tile_seeding import seed as seed_tiles
-    from demine.storage.tables import users
 
     with reported():
         database = open_database(db, database_url)
@@ -55,17 +54,15 @@ def seed(
         if not (low.isdigit() and (high or low).isdigit() and int(low) <= int(high or low)):
             raise Invalid(Problem("tiles seed", "zooms", f"{zooms!r} is not a range like 8-12"))
         Path(folder).mkdir(parents=True, exist_ok=True)
-        cache = TileCache(settings.tile_cache_mb * 2**20,
-                          shared_file(Path(folder), settings.database_url),
-                          settings.tile_cache_file_mb * 2**20)
+        cache = TileCache.from_settings(settings, Path(folder))
         actors = []
         with database.read() as uow:
             for address in email or []:
-                found = uow.conn.execute(users.select().where(
-                    users.c.email == address.strip().lower())).first()
-                if found is None:
-                    raise Invalid(Problem(f"user {address}", "email", "no such user"))
-                actors.append(actor_of(uow, found.id, frozenset({"read"})))
+                try:
+                    user_id = user_id_of(uow, address)
+                except NotFound:
+                    raise Invalid(Problem(f"user {address}", "email", "no such user")) from None
+                actors.append(actor_of(uow, user_id, frozenset({"read"})))
         actors = actors or [Actor.anonymous()]
         report = []
         for actor in actors:

@@ -15,9 +15,11 @@ what it made:
 - within a budget in bytes (``DEMINE_TILE_CACHE_MB``, 0 turns it off): in memory, the least
   recently used tiles go first;
 - in memory per process and, when the server runs several workers, also in one SQLite file
-  they share (``DEMINE_TILE_CACHE_DIR``, made and removed by `demine serve`), so a tile one
-  worker made (or is making: a claim in the file) is not made again by the others. The file
-  holds copies only: losing it loses nothing;
+  per store they share (``DEMINE_TILE_CACHE_DIR``; unset, `demine serve` makes a folder for
+  the run and removes it), so a tile one worker made (or is making: a claim in the file) is
+  not made again by the others. A folder that is set outlives the server: the file notes the
+  audit entry it is valid at, checked by the next server. It holds copies only: losing it
+  loses nothing;
 - remade in the background after a change (``reseed``, set by the app): the tiles a change
   dropped are made again at once for the scopes that had asked for them, so the next map to
   pan there finds them made.
@@ -73,6 +75,14 @@ class TileCache:
         self._scopes: OrderedDict[str, Actor] = OrderedDict()
         self._making: dict[Key, threading.Event] = {}
         self.reseed: Callable[[list[Key]], None] | None = None  # set by the app
+
+    @classmethod
+    def from_settings(cls, settings, folder: Path | None = None) -> TileCache:
+        """The cache a server (or `demine tiles seed`) keeps: DEMINE_TILE_CACHE_MB in memory,
+        and the store's file in ``folder`` (default DEMINE_TILE_CACHE_DIR), if any."""
+        return cls(settings.tile_cache_mb * 2**20,
+                   shared_file(folder or settings.tile_cache_dir, settings.database_url),
+                   settings.tile_cache_file_mb * 2**20)
 
     @property
     def enabled(self) -> bool:

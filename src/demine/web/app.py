@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from demine import __version__
 from demine.services.head_cache import HeadCache
 from demine.services.health import health
-from demine.services.tile_cache import TileCache, shared_file
+from demine.services.tile_cache import TileCache
 from demine.services.tile_seeding import Reseeder
 from demine.settings import Settings
 from demine.storage.database import Database
@@ -37,10 +37,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.database = database
-    app.state.tile_cache = TileCache(
-        settings.tile_cache_mb * 2**20, shared_file(settings.tile_cache_dir,
-                                                    settings.database_url),
-        settings.tile_cache_file_mb * 2**20)
+    app.state.tile_cache = TileCache.from_settings(settings)
     app.state.tile_cache.reseed = Reseeder(database, app.state.tile_cache,
                                            settings.tile_reseed_max)
     app.state.count_cache = HeadCache(settings.count_cache_entries)  # numberMatched
