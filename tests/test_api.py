@@ -285,7 +285,7 @@ def _balance(hazard: dict) -> None:
     assert hazard["baseline_m2"] == pytest.approx(released + hazard["remaining_m2"], abs=1e-6)
 
 
-def test_activity_release_books_on_the_hazard_ledger(api, operator):
+def test_activity_release_books_on_the_hazard_ledger(api, operator, as_role):
     hazard = new_hazard(api, operator, n=4)
     area = shape(hazard["geometry"])
     x0, y0, x1, y1 = area.bounds
@@ -302,6 +302,17 @@ def test_activity_release_books_on_the_hazard_ledger(api, operator):
         hazard, kind="nts", status="completed", end_date="2025-06-22",
         geometry=mapping(east_quarter), released_geometry=mapping(east_quarter)))
     assert survey.status_code == 201, survey.text
+    # Submitted by an operator: pending, so the hazard's ledger has not moved yet.
+    pending = api.get(f"/api/v1/hazards/{hazard['id']}", headers=operator).json()
+    assert pending["cleared_m2"] == 0 and pending["cancelled_m2"] == 0
+    assert pending["version"] == hazard["version"]
+    authority = as_role("authority")
+    for activity in (clearance, survey):
+        location = activity.headers["Location"]
+        etag = api.get(location, headers=authority).headers["ETag"]
+        approved = api.post(f"{location}/review", json={"decision": "approve"},
+                            headers={**authority, "If-Match": etag})
+        assert approved.status_code == 200, approved.text
 
     after = api.get(f"/api/v1/hazards/{hazard['id']}", headers=operator).json()
     assert after["baseline_m2"] == pytest.approx(baseline, rel=1e-9)

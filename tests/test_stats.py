@@ -41,7 +41,9 @@ def _expected_as_of(day: date) -> dict:
     figures = dict.fromkeys(LEDGER, 0.0)
     figures["baseline_m2"] = sum(h["baseline_m2"] for h in approved.values())
     for release in rows["land_releases"]:
-        if release["hazard_id"] in approved and release["recorded_at"] < end:
+        # a release counts once its activity is approved (the release carries its status)
+        if release["hazard_id"] in approved and release["recorded_at"] < end \
+                and release["review_status"] == "approved":
             figures[f"{release['release_kind']}_m2"] += release["area_m2"]
     released = figures["cancelled_m2"] + figures["reduced_m2"] + figures["cleared_m2"]
     figures["remaining_m2"] = figures["baseline_m2"] - released

@@ -118,12 +118,14 @@ def fit_release(
     if before is not None:
         overlap = geodesic_area(released.intersection(before))
         if overlap > allowed:
+            # No figure and no name: the other release may be one the writer may not see,
+            # and how much it overlaps would map it out.
             problems.append(
                 Problem(
                     record,
                     "released_geom",
-                    f"released polygon overlaps ground of hazard {hazard_code} already "
-                    f"released by {overlap:.1f} m² (tolerance {allowed:.1f} m²)",
+                    f"released polygon overlaps ground of hazard {hazard_code} that another "
+                    f"release already released or reserved",
                 )
             )
     if problems:

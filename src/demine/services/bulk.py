@@ -80,9 +80,11 @@ def _check_releases(hazards, releases, tolerance_m2: float) -> None:
 def replay_ledger(hazards, releases, activities, *, closure_tolerance_m2: float, actor: Actor):
     """Final hazard rows and their superseded versions, one version per release."""
     by_hazard: dict[int, list[dict]] = defaultdict(list)
-    for release in releases:
-        by_hazard[release["hazard_id"]].append(release)
-    worked = {a["hazard_id"] for a in activities if a.get("status") in ("ongoing", "completed")}
+    for release in releases:  # a release counts once its activity is approved
+        if release.get("review_status", "approved") == "approved":
+            by_hazard[release["hazard_id"]].append(release)
+    worked = {a["hazard_id"] for a in activities if a.get("status") in ("ongoing", "completed")
+              and a.get("review_status", "approved") == "approved"}
     final, history = [], []
     for hazard in hazards:
         row = dict(hazard)

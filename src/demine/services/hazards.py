@@ -69,7 +69,8 @@ def _released(old: dict[str, Any] | None) -> tuple[float, float, float]:
 
 def _releases_outside(uow, old, geom, record: str) -> list[Problem]:
     rows = uow.conn.execute(
-        select(land_releases.c.geom).where(land_releases.c.hazard_id == old["id"])
+        select(land_releases.c.geom).where(land_releases.c.hazard_id == old["id"],
+                                           land_releases.c.review_status != "rejected")
     ).all()
     if not rows:
         return []

@@ -23,6 +23,11 @@ REFERENCE = frozenset({"organisations", "teams", "admin_areas", "places", "terra
                        "eo_models"})
 CHILDREN = {"eore_beneficiaries": ("session_id", "eore_sessions"),
             "non_conformities": ("inspection_id", "qa_inspections")}
+# Records derived from another that carry need-to-know columns of their own: they are seen
+# only where their own columns allow *and* their parent is seen, so a parent made restricted
+# hides its children everywhere (API, OGC API, tiles, exports, statistics).
+PARENTS = {"land_releases": ("activity_id", "activities"),
+           "casualties": ("accident_id", "accidents")}
 PRIVATE = frozenset({"users", "api_tokens", "login_failures", "record_grants",
                      "sharing_agreements", "audit_log"})
 # Summaries of a layer's rows, keyed by the columns the predicate reads except the record id:
@@ -48,7 +53,12 @@ def visible(actor: Actor, t: Table):
         fk, parent_name = parent
         p = table(parent_name)
         return t.c[fk].in_(select(p.c.id).where(visible(actor, p)))
-    return _by_sensitivity(actor, t, base)
+    own = _by_sensitivity(actor, t, base)
+    if base in PARENTS:
+        fk, parent_name = PARENTS[base]
+        p = table(parent_name).alias(f"{parent_name}_parent")
+        return and_(own, exists().where(p.c.id == t.c[fk], visible(actor, p)))
+    return own
 
 
 def scope_key(actor: Actor, named: bool = True) -> str:

@@ -24,12 +24,12 @@ from demine.domain.errors import (
 from demine.domain.geometry_rules import as_multipolygon, check_geometry
 from demine.domain.permissions import initial_review_status, refusal
 from demine.domain.validation import coerce_record
-from demine.services import audit, history
+from demine.services import access, audit, history, rights
 from demine.services.permissions import CHILDREN, redact, require_visible
 from demine.services.references import Resolver
 from demine.storage import dialect
 from demine.storage.database import UnitOfWork
-from demine.storage.tables import table
+from demine.storage.tables import organisations, table
 
 
 @dataclass
@@ -60,6 +60,10 @@ class Hooks:
     def before_delete(self, change: Change) -> None:
         """Refuse or undo what depends on the record."""
 
+    def after_review(self, uow: UnitOfWork, actor: Actor, row: dict[str, Any],
+                     detail: dict[str, Any]) -> None:
+        """Follow-up writes once the record was approved or rejected (the ledger)."""
+
 
 HOOKS: dict[str, Hooks] = {}
 
@@ -86,12 +90,14 @@ def create_record(
         data = {**data, "organisation_id": actor.organisation_id}
     change = _prepare(uow, actor, ent, data, resolver, old=None)
     _authorise(actor, "create", layer, _owned(uow, layer, change.values))
+    rights.check_create(actor, layer, change.values, record=change.record)
     t = table(layer)
     values = change.values
-    values["code"] = _code_for(uow, ent, data.get("code"), change.record)
+    values["code"] = _code_for(uow, actor, ent, data.get("code"), change.record)
     explicit_id = _free_id(uow, ent, data.get("id"), change.record)
-    if explicit_id is not None:
-        values["id"] = explicit_id
+    new_id = explicit_id if explicit_id is not None else dialect.new_id(uow.conn, layer)
+    if new_id is not None:
+        values["id"] = new_id
     if ent.versioned:
         values.update(version=1, recorded_at=uow.now, recorded_by=actor.name)
         values["sensitivity"] = values.get("sensitivity") or "shared"
@@ -130,6 +136,7 @@ def update_record(
     merged = {**_raw_of(ent, old), **changes}
     change = _prepare(uow, actor, ent, merged, Resolver(uow, actor), old=old)
     _authorise(actor, "update", layer, _owned(uow, layer, {**old, **change.values}))
+    rights.check_update(actor, layer, old, change.values, record=change.record)
     t = table(layer)
     values, where = change.values, [t.c.id == record_id]
     if ent.versioned:
@@ -157,6 +164,7 @@ def delete_record(
     require_visible(uow, actor, layer, record_id)
     old = _row(uow, layer, record_id)
     _authorise(actor, "delete", layer, _owned(uow, layer, old))
+    rights.check_delete(actor, layer, old, record=label(ent, old))
     _check_version(ent, old, expected_version)
     change = Change(uow, actor, ent, label(ent, old), Resolver(uow, actor), {}, {}, old=old)
     _hooks(layer).before_delete(change)
@@ -169,6 +177,7 @@ def delete_record(
         if "FOREIGN KEY" in str(exc).upper() or "foreign key" in str(exc):
             raise Conflict(f"{change.record} is still referenced by other records") from None
         raise
+    access.forget_record(uow, layer, record_id)
     audit.append(uow, actor=actor, action=f"{layer}.delete", table=layer, record_id=record_id,
                  code=old["code"], before=old, detail=_detail(change))
 
@@ -237,10 +246,14 @@ def _raw_of(ent: Entity, row: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
-def _code_for(uow, ent: Entity, code: str | None, record: str) -> str:
+def _code_for(uow, actor: Actor, ent: Entity, code: str | None, record: str) -> str:
     t = table(ent.name)
     if code:
         code = str(code).strip()
+        prefix = code_prefix(uow, actor)
+        if prefix and not code.startswith(prefix):
+            raise Invalid(Problem(record, "code", f"codes chosen by {prefix[:-1]} start with "
+                                  f"{prefix!r}; leave code out to have one assigned"))
         if uow.conn.execute(select(t.c.id).where(t.c.code == code)).first():
             raise Conflict(f"{record}: code: {code} already exists")
         return code
@@ -261,9 +274,10 @@ def _free_id(uow, ent: Entity, record_id, record: str) -> int | None:
     except (TypeError, ValueError):
         reason = f"expected a whole number, got {record_id!r}"
         raise Invalid(Problem(record, "id", reason)) from None
-    t = table(ent.name)
-    taken = uow.conn.execute(select(t.c.id).where(t.c.id == record_id)).first()
-    return None if taken else record_id
+    if not 0 < record_id < 2**31:
+        raise Invalid(Problem(record, "id", f"{record_id} is not a valid id"))
+    # an id at or below the highest ever used may have named a deleted record: never reused
+    return record_id if record_id > dialect.id_floor(uow.conn, ent.name) else None
 
 
 def _row(uow, layer: str, record_id: int) -> dict[str, Any]:
@@ -288,9 +302,25 @@ def _after_write(change: Change, layer: str, record_id: int) -> dict[str, Any]:
     return _row(change.uow, layer, record_id)
 
 
+def code_prefix(uow: UnitOfWork, actor: Actor) -> str | None:
+    """How codes an organisation chooses must start ("HALO-"): each organisation numbers in
+    its own space, so a chosen code never collides with, nor reveals, another's hidden
+    record. Administrators (the local command line, bulk loads) choose freely."""
+    if actor.is_admin or actor.organisation_id is None:
+        return None
+    org = uow.conn.execute(select(organisations.c.code).where(
+        organisations.c.id == actor.organisation_id)).scalar()
+    return f"{org}-" if org else None
+
+
+def hooks_for(layer: str) -> Hooks:
+    """The rules of one layer (the default does nothing)."""
+    return _hooks(layer)
+
+
 def _hooks(layer: str) -> Hooks:
-    if not HOOKS:  # the rule modules register themselves on import
-        from demine.services import activities, hazards  # noqa: F401
+    # the rule modules register themselves on import; importing them again costs nothing
+    from demine.services import activities, finds, hazards  # noqa: F401
     return HOOKS.get(layer, Hooks())
 
 

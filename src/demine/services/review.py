@@ -11,7 +11,8 @@ from demine.domain.entities import entity
 from demine.domain.errors import Conflict, Invalid, PermissionDenied, PreconditionFailed, Problem
 from demine.domain.permissions import refusal
 from demine.services import audit, history
-from demine.services.permissions import require_visible
+from demine.services.permissions import redact, require_visible
+from demine.services.records import hooks_for
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import table
 
@@ -46,6 +47,9 @@ def review_record(
               "version": old["version"] + 1, "recorded_at": uow.now, "recorded_by": actor.name}
     uow.conn.execute(update(t).where(t.c.id == record_id).values(**values))
     row = {**old, **values}
+    effects: dict[str, Any] = {}
+    hooks_for(layer).after_review(uow, actor, row, effects)
+    detail = audit.canonical({"reason": reason, **effects}) if effects else reason
     audit.append(uow, actor=actor, action=f"{layer}.{decision}", table=layer,
-                 record_id=record_id, code=old["code"], before=old, after=row, detail=reason)
-    return row
+                 record_id=record_id, code=old["code"], before=old, after=row, detail=detail)
+    return redact(actor, layer, row)

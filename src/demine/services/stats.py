@@ -188,10 +188,9 @@ def _regions(uow) -> dict[int, str]:
 
 def _time_groups(uow, actor, by, at, hz, eo) -> list[dict[str, Any]]:
     """Released per period; baseline of hazards reported in it; remaining at its end."""
-    # Releases count where their hazard counts (the hazard ledger is what totals add up).
+    # Approved releases count where their hazard counts (what the hazard ledgers add up).
     rel = versions_at(uow, actor, "land_releases", at,
-                      ("hazard_id", "release_kind", "released_on", "area_m2"),
-                      approved_only=False)
+                      ("hazard_id", "release_kind", "released_on", "area_m2"))
     conn = uow.conn
     out: dict[str, dict[str, Any]] = defaultdict(_empty)
     p = dialect.period(conn, hz.c.reported_on, by)

@@ -86,3 +86,26 @@ record_grants = Table(
     Index("ix_record_grants_named", "user_id"),
     CheckConstraint("(organisation_id IS NULL) != (user_id IS NULL)", name="one_grantee"),
 )
+
+# The highest id each table ever deleted (migration 0008 keeps it by triggers): new records
+# get ids above it, so no grant, audit entry or history row can come to name another record.
+id_high_water = Table(
+    "id_high_water",
+    metadata,
+    Column("table_name", String(40), primary_key=True),
+    Column("last_id", Integer, nullable=False),
+)
+
+# Organisations the authority tasked on a hazard: besides its owner (and the authority), only
+# they record activities and finds on it.
+taskings = Table(
+    "taskings",
+    metadata,
+    _id(),
+    Column("hazard_id", Integer, ForeignKey("hazards.id"), nullable=False),
+    Column("organisation_id", Integer, ForeignKey("organisations.id"), nullable=False,
+           index=True),
+    Column("created_at", Timestamp, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    UniqueConstraint("hazard_id", "organisation_id"),
+)

@@ -100,13 +100,42 @@ def period(conn, column, by: str):
 
 
 def sync_id_sequence(conn, table_name: str) -> None:
-    """After inserting explicit ids, move PostgreSQL's id sequence past them."""
+    """After inserting explicit ids, move PostgreSQL's id sequence past them (never back)."""
     if is_sqlite(conn):
         return
+    sequence = f"pg_get_serial_sequence('{table_name}', 'id')"
     conn.exec_driver_sql(
-        f"SELECT setval(pg_get_serial_sequence('{table_name}', 'id'), "
-        f"GREATEST((SELECT max(id) FROM {table_name}), 1))"
+        f"SELECT setval({sequence}, GREATEST((SELECT max(id) FROM {table_name}), "
+        f"(SELECT last_id FROM id_high_water WHERE table_name = '{table_name}'), "
+        f"(SELECT last_value FROM {_sequence_name(conn, table_name)}), 1))"
     )
+
+
+def _sequence_name(conn, table_name: str) -> str:
+    return conn.exec_driver_sql(
+        f"SELECT pg_get_serial_sequence('{table_name}', 'id')").scalar_one()
+
+
+def id_floor(conn, table_name: str) -> int:
+    """The highest id ``table_name`` ever used: a new record's id must be above it."""
+    high = conn.exec_driver_sql(
+        f"SELECT coalesce((SELECT last_id FROM id_high_water WHERE table_name = "
+        f"'{table_name}'), 0), coalesce((SELECT max(id) FROM {table_name}), 0)").one()
+    floor = max(high)
+    if not is_sqlite(conn):
+        last, called = conn.exec_driver_sql(
+            f"SELECT last_value, is_called FROM {_sequence_name(conn, table_name)}").one()
+        floor = max(floor, last if called else last - 1)
+    return int(floor)
+
+
+def new_id(conn, table_name: str) -> int | None:
+    """The id for a new record: on SQLite above every id the table ever held (SQLite itself
+    would give a deleted maximum's id again); None on PostgreSQL, whose sequence never goes
+    back."""
+    if not is_sqlite(conn):
+        return None
+    return id_floor(conn, table_name) + 1
 
 
 def database_tile(conn, rows, geom, feature_id, *, name: str, z: int, x: int, y: int,

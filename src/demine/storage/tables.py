@@ -381,13 +381,16 @@ def table(name: str) -> Table:
 # modules, registered on the same metadata (in this order, as before the split).
 from demine.storage.access_tables import (  # noqa: E402  (needs the helpers above)
     api_tokens,
+    id_high_water,
     login_failures,
     record_grants,
     sharing_agreements,
+    taskings,
     users,
 )
 from demine.storage.history_tables import HISTORY, VERSIONED  # noqa: E402
 from demine.storage.summary_tables import eo_tallies, tile_changes  # noqa: E402
 
-__all__ += ["api_tokens", "login_failures", "record_grants", "sharing_agreements", "users",
+__all__ += ["api_tokens", "id_high_water", "login_failures", "record_grants",
+            "sharing_agreements", "taskings", "users",
             "eo_tallies", "tile_changes"]

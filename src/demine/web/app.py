@@ -15,7 +15,7 @@ from demine.services.tile_seeding import Reseeder
 from demine.settings import Settings
 from demine.storage.database import Database
 from demine.web import errors, tiles
-from demine.web.api import auth, meta, records
+from demine.web.api import auth, meta, records, taskings
 from demine.web.ogc import router as ogc_router
 from demine.web.security import Hardening
 
@@ -46,6 +46,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(meta.router)
     app.include_router(records.router)
+    app.include_router(taskings.router)
     app.include_router(ogc_router)
     app.include_router(tiles.router)
 

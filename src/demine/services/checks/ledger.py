@@ -17,7 +17,7 @@ from demine.services.checks.report import ERROR, Finding, m2
 
 LEDGER = ("baseline_m2", "cancelled_m2", "reduced_m2", "cleared_m2", "remaining_m2")
 RELEASE_KINDS = ("cancelled", "reduced", "cleared")
-RELEASE_COLUMNS = ("hazard_id", "release_kind", "area_m2")
+RELEASE_COLUMNS = ("hazard_id", "release_kind", "area_m2", "review_status")
 BALANCE_M2 = 0.01  # the ledger balances to a hundredth of a square metre
 BASELINE_RATIO = 1e-9  # plus rounding that grows with the area
 
@@ -74,12 +74,14 @@ def hazard_index(hazards: Features, hazard_ids: np.ndarray) -> np.ndarray:
 
 
 def release_sums(hazards: Features, releases: Features) -> list[Finding]:
-    """Hazards whose cancelled/reduced/cleared columns differ from their releases' areas."""
+    """Hazards whose cancelled/reduced/cleared columns differ from their approved releases'
+    areas (a pending release reserves its ground but counts only once approved)."""
     at = hazard_index(hazards, releases.columns["hazard_id"].astype(np.int64))
+    approved = releases.columns["review_status"] == "approved"
     findings = []
     for kind in RELEASE_KINDS:
         sums = np.zeros(len(hazards))
-        mine = (releases.columns["release_kind"] == kind) & (at >= 0)
+        mine = (releases.columns["release_kind"] == kind) & (at >= 0) & approved
         np.add.at(sums, at[mine], releases.columns["area_m2"][mine].astype(float))
         stored = hazards.columns[f"{kind}_m2"].astype(float)
         for i in np.flatnonzero(np.abs(stored - sums) > BALANCE_M2):
@@ -122,8 +124,11 @@ def releases_overlapping(hazards: Features, releases: Features, tolerance_m2: fl
     at = hazard_index(hazards, hazard_ids)
     left, right, _shared, areas = overlapping_pairs(releases.sound, tolerance_m2,
                                                     same=hazard_ids)
+    rejected = releases.columns["review_status"] == "rejected"  # reserves no ground
     findings = []
     for i, j, area in zip(left, right, areas, strict=True):
+        if rejected[i] or rejected[j]:
+            continue
         hazard = hazards.codes[at[i]] if at[i] >= 0 else f"#{hazard_ids[i]}"
         findings.append(_imbalance(
             releases, i, f"overlaps the release of {releases.codes[j]} on hazard {hazard} by "
