@@ -171,13 +171,13 @@ def delete_record(
     if ent.versioned:
         history.archive(uow, layer, old, actor=actor)
     t = table(layer)
+    access.forget_record(uow, layer, record_id)
     try:
         uow.conn.execute(delete(t).where(t.c.id == record_id))
     except Exception as exc:  # integrity: something still references it
         if "FOREIGN KEY" in str(exc).upper() or "foreign key" in str(exc):
             raise Conflict(f"{change.record} is still referenced by other records") from None
         raise
-    access.forget_record(uow, layer, record_id)
     audit.append(uow, actor=actor, action=f"{layer}.delete", table=layer, record_id=record_id,
                  code=old["code"], before=old, detail=_detail(change))
 
@@ -251,8 +251,9 @@ def _code_for(uow, actor: Actor, ent: Entity, code: str | None, record: str) -> 
     if code:
         code = str(code).strip()
         prefix = code_prefix(uow, actor)
-        if prefix and not code.startswith(prefix):
-            raise Invalid(Problem(record, "code", f"codes chosen by {prefix[:-1]} start with "
+        if prefix and not code.startswith(prefix):  # named without the code: it says nothing
+            raise Invalid(Problem(f"{ent.label} (new)", "code", f"codes chosen by "
+                                  f"{prefix[:-1]} start with "
                                   f"{prefix!r}; leave code out to have one assigned"))
         if uow.conn.execute(select(t.c.id).where(t.c.code == code)).first():
             raise Conflict(f"{record}: code: {code} already exists")

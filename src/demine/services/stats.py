@@ -111,13 +111,20 @@ def _finds_tallied(uow, actor, at, sensitivities=None):
 
 
 def _own_unapproved(uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
-    """The actor's organisation's records not yet approved: shown apart, never in totals."""
+    """The actor's organisation's records not yet approved, and the land its submitted
+    activities propose to release: shown apart, never in totals."""
     t = table("hazards")
     row = uow.conn.execute(select(func.count(), *[func.coalesce(func.sum(t.c[c]), 0.0)
                                                   for c in LEDGER]).where(
         t.c.organisation_id == actor.organisation_id, t.c.review_status != "approved",
         visible(actor, t))).one()
-    return {"hazards": int(row[0]), **_ledger_row(row[1:])}
+    r = table("land_releases")
+    pending = dict(uow.conn.execute(select(r.c.release_kind, func.sum(r.c.area_m2)).where(
+        r.c.organisation_id == actor.organisation_id, r.c.review_status == "submitted",
+        visible(actor, r)).group_by(r.c.release_kind)).all())
+    return {"hazards": int(row[0]), **_ledger_row(row[1:]),
+            "pending_released_m2": {f"{k}_m2": round(float(pending.get(k) or 0.0), 2)
+                                    for k in ("cancelled", "reduced", "cleared")}}
 
 
 def _ledger_row(row) -> dict[str, float]:
