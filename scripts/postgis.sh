@@ -70,8 +70,9 @@ ensure_packages() {
   is_root || die "PostgreSQL ${PG_VERSION}/PostGIS missing; run as root or: apt-get install -y postgresql-${PG_VERSION}-postgis-3"
   log "installing postgresql-${PG_VERSION}-postgis-3 (apt-get)"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update >&2
-  apt-get install -y postgresql-${PG_VERSION} postgresql-${PG_VERSION}-postgis-3 >&2
+  # A fresh machine often runs apt at boot: wait for its dpkg/lists locks rather than fail.
+  apt-get -o DPkg::Lock::Timeout=600 update >&2
+  apt-get -o DPkg::Lock::Timeout=600 install -y postgresql-${PG_VERSION} postgresql-${PG_VERSION}-postgis-3 >&2
   [[ -x "$PG_BIN/initdb" ]] || die "initdb not found at $PG_BIN after install"
   [[ -f "$POSTGIS_CONTROL" ]] || die "postgis.control not found after install"
 }
