@@ -136,14 +136,14 @@ def basic_actor(database: Database, *, user: str, password: str, address: str,
         if actor is not None:
             return actor
     email = _normal(user)
-    hit = verified.get(email, password) if verified else None
+    hit = verified.get(email, password) if verified is not None else None
     if hit is not None:
         actor = _still_valid(database, hit.user_id, hit.password_hash)
         if actor is not None:
             return actor
         verified.forget(email, password)
     user_id, stored = _verify(database, email, password, address)
-    if verified:
+    if verified is not None:
         verified.put(email, password, user_id=user_id, password_hash=stored)
     with database.read() as uow:
         return accounts.actor_of(uow, user_id)
