@@ -63,6 +63,24 @@ psql_admin() {
     -h "$(socket_dir)" -p "$PG_PORT" -U postgres -d "$db" "$@"
 }
 
+# apt-get that waits up to 10 minutes for another apt or dpkg run (a fresh machine often runs
+# one at boot). DPkg::Lock::Timeout makes dpkg's lock wait; `apt-get update` (apt 2.6) ignores
+# it for the lists lock, hence the retry while the error is a held lock.
+apt_get() {
+  local deadline=$((SECONDS + 600)) err status
+  err=$(mktemp)
+  while true; do
+    status=0
+    apt-get -o DPkg::Lock::Timeout=600 "$@" 2>"$err" || status=$?
+    if ((status == 0)) || ! grep -q "Could not get lock" "$err" || ((SECONDS >= deadline)); then
+      cat "$err" >&2
+      rm -f "$err"
+      return "$status"
+    fi
+    sleep 5
+  done
+}
+
 ensure_packages() {
   if [[ -x "$PG_BIN/initdb" && -f "$POSTGIS_CONTROL" ]]; then
     return 0
@@ -70,8 +88,8 @@ ensure_packages() {
   is_root || die "PostgreSQL ${PG_VERSION}/PostGIS missing; run as root or: apt-get install -y postgresql-${PG_VERSION}-postgis-3"
   log "installing postgresql-${PG_VERSION}-postgis-3 (apt-get)"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update >&2
-  apt-get install -y postgresql-${PG_VERSION} postgresql-${PG_VERSION}-postgis-3 >&2
+  apt_get update >&2
+  apt_get install -y postgresql-${PG_VERSION} postgresql-${PG_VERSION}-postgis-3 >&2
   [[ -x "$PG_BIN/initdb" ]] || die "initdb not found at $PG_BIN after install"
   [[ -f "$POSTGIS_CONTROL" ]] || die "postgis.control not found after install"
 }

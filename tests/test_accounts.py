@@ -248,38 +248,7 @@ def test_token_endpoint(api):
     assert bad_scheme.status_code == 401
 
 
-
-def test_account_throttled_after_five_failures(api):
-    for _ in range(5):
-        assert _sign_in(api, "operator", "wrong-password").status_code == 401
-    sixth = _sign_in(api, "operator", "wrong-password")
-    assert sixth.status_code == 429 and sixth.json()["error"]["code"] == "throttled"
-    assert _sign_in(api, "operator", PASSWORDS["operator"]).status_code == 429
-    # ... from any address; other accounts from another address are not affected
-    elsewhere = TestClient(api.app, client=("10.1.2.3", 40000))
-    assert _sign_in(elsewhere, "operator", PASSWORDS["operator"]).status_code == 429
-    assert _sign_in(elsewhere, "viewer", PASSWORDS["viewer"]).status_code == 200
-
-
-def test_address_throttled_after_five_failures_across_accounts(api):
-    attempts = [("operator", "wrong-1"), ("viewer", "wrong-2"), ("authority", "wrong-3"),
-                ("operator", "wrong-4"), ("viewer", "wrong-5")]
-    for role, password in attempts:
-        assert _sign_in(api, role, password).status_code == 401
-    throttled = _sign_in(api, "admin", PASSWORDS["admin"])
-    assert throttled.status_code == 429
-    elsewhere = TestClient(api.app, client=("10.1.2.3", 40000))
-    assert _sign_in(elsewhere, "admin", PASSWORDS["admin"]).status_code == 200
-
-
-def test_success_before_the_limit_clears_the_account_count(api):
-    for _ in range(4):
-        assert _sign_in(api, "viewer", "wrong-password").status_code == 401
-    assert _sign_in(api, "viewer", PASSWORDS["viewer"]).status_code == 200
-    elsewhere = TestClient(api.app, client=("10.1.2.4", 40000))
-    for _ in range(4):
-        assert _sign_in(elsewhere, "viewer", "wrong-password").status_code == 401
-    assert _sign_in(elsewhere, "viewer", PASSWORDS["viewer"]).status_code == 200
+# Throttling: tests/test_signin.py
 
 
 # --- browser sessions and CSRF --------------------------------------------------------------

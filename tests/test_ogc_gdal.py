@@ -190,3 +190,32 @@ def test_gdal_filters_by_bbox_and_attribute(server, tmp_path):
     in_area = _matched(server, "eo_finds", token, bbox=",".join(map(str, area)))
     assert 0 < len(finds) == in_area < _matched(server, "eo_finds", token)
     assert 0 < len(cha) == _matched(server, "hazards", token, hazard_type="CHA")
+
+
+@contextmanager
+def basic_gdal(userpwd: str) -> Iterator[None]:
+    """GDAL sends HTTP Basic (what QGIS's "Basic" authentication configuration does)."""
+    pyogrio.set_gdal_config_options({"GDAL_HTTP_AUTH": "BASIC", "GDAL_HTTP_USERPWD": userpwd})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"GDAL_HTTP_AUTH": None, "GDAL_HTTP_USERPWD": None})
+
+
+def test_gdal_with_http_basic_reads_what_anonymous_users_cannot(server):
+    email, password = "operator@demo.demine.org", "demine-demo-operator"
+    operator = _matched(server, "hazards", _token(server, "operator"))
+    anonymous = _matched(server, "hazards")
+    visible_to_anonymous = set(_codes_via_gdal(server))
+    assert len(visible_to_anonymous) == anonymous < operator
+    with basic_gdal(f"{email}:{password}"):
+        codes = _codes_via_gdal(server)
+    assert len(codes) == operator and set(codes) > visible_to_anonymous
+    with basic_gdal(f"qgis:{_token(server, 'operator')}"):  # a token as the password
+        assert len(_codes_via_gdal(server)) == operator
+
+
+def _codes_via_gdal(server: str) -> list[str]:
+    meta, _, _, fields = raw.read(f"OAPIF:{server}/ogc", layer="hazards")
+    return list(fields[list(meta["fields"]).index("code")])
+

@@ -49,6 +49,21 @@ class Settings(BaseSettings):
     tile_cache_dir: Path | None = Field(
         default=None, description="a folder the server's workers share tiles in, kept across "
                                   "restarts (unset: `serve --workers N` makes a temporary one)")
+    signin_pair_failures: int = Field(
+        default=5, ge=1, description="failed sign-ins of one account from one address before "
+                                     "that pair waits (exponential backoff)")
+    signin_address_failures: int = Field(
+        default=10, ge=1, description="failed sign-ins from one address (any accounts) before "
+                                      "that address waits (exponential backoff)")
+    signin_account_ceiling: int = Field(
+        default=100, ge=1, description="failed sign-ins of one account in an hour, from all "
+                                       "addresses, before it refuses every sign-in")
+    signin_backoff_s: float = Field(
+        default=30.0, gt=0, description="the first wait past a limit; it doubles with each "
+                                        "further failure, up to 15 minutes")
+    basic_auth_cache_s: float = Field(
+        default=60.0, ge=0, description="per server process: how long a verified HTTP Basic "
+                                        "password is trusted without argon2 again (0: off)")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, gt=0, lt=65536)
     workers: int = Field(default=1, ge=1)

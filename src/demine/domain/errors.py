@@ -74,9 +74,13 @@ class Unauthenticated(DemineError):
 
 
 class Throttled(DemineError):
-    """Too many attempts; try again later."""
+    """Too many attempts; try again in ``retry_after`` seconds."""
 
     code = "throttled"
+
+    def __init__(self, message: str, retry_after: int | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class PreconditionRequired(DemineError):

@@ -1,4 +1,4 @@
-"""Accounts: users with one role in one organisation, password login (throttled), tokens."""
+"""Accounts: users with one role in one organisation, and tokens (sign-in: services.signin)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from pwdlib import PasswordHash
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import insert, select, update
 
 from demine.domain.actors import ROLES, Actor
 from demine.domain.errors import (
@@ -17,16 +17,12 @@ from demine.domain.errors import (
     NotFound,
     PermissionDenied,
     Problem,
-    Throttled,
-    Unauthenticated,
 )
 from demine.services import audit
 from demine.storage.database import UnitOfWork
-from demine.storage.tables import api_tokens, login_failures, organisations, users
+from demine.storage.tables import api_tokens, organisations, users
 
-_hasher = PasswordHash.recommended()  # argon2id
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
+password_hasher = PasswordHash.recommended()  # argon2id
 TOKEN_KINDS = {"api": None, "access": timedelta(hours=1), "session": timedelta(hours=8)}
 SCOPES = ("read", "write")
 
@@ -65,7 +61,7 @@ def add_user(
         raise Conflict(f"{record} already exists")
     values = {"email": email, "name": name, "organisation_id": org_id, "role": role,
               "grants": ",".join(sorted(grants)), "active": True, "created_at": uow.now,
-              "password_hash": _hasher.hash(password) if password else None}
+              "password_hash": password_hasher.hash(password) if password else None}
     new_id = uow.conn.execute(insert(users).returning(users.c.id), values).scalar_one()
     public = {k: v for k, v in values.items() if k != "password_hash"}
     audit.append(uow, actor=actor, action="users.create", table="users", record_id=new_id,
@@ -93,32 +89,6 @@ def actor_of(uow: UnitOfWork, user_id: int, scopes=frozenset(SCOPES)) -> Actor:
                  organisation_kind=row["org_kind"],
                  grants=frozenset(g for g in row["grants"].split(",") if g),
                  scopes=frozenset(scopes))
-
-
-def authenticate(uow: UnitOfWork, *, email: str, password: str, address: str) -> Actor:
-    """Check a password; throttled per account and per address after repeated failures."""
-    email = (email or "").strip().lower()
-    keys = (f"account:{email}", f"address:{address}")
-    since = uow.now - FAILURE_WINDOW
-    for key in keys:
-        failures = uow.conn.execute(select(func.count()).select_from(login_failures).where(
-            login_failures.c.key == key, login_failures.c.at >= since)).scalar_one()
-        if failures >= MAX_FAILURES:
-            raise Throttled("too many failed sign-ins; try again in 15 minutes")
-    row = uow.conn.execute(select(users).where(users.c.email == email)).mappings().first()
-    ok = row is not None and row["active"] and row["password_hash"] and \
-        _hasher.verify(password or "", row["password_hash"])
-    if not ok:
-        raise Unauthenticated("wrong e-mail or password")
-    uow.conn.execute(delete(login_failures).where(login_failures.c.key == keys[0]))
-    return actor_of(uow, row["id"])
-
-
-def record_failure(uow: UnitOfWork, *, email: str, address: str) -> None:
-    """Count a failed sign-in (in its own transaction: the failed one rolls back)."""
-    email = (email or "").strip().lower()
-    uow.conn.execute(insert(login_failures), [
-        {"key": f"account:{email}", "at": uow.now}, {"key": f"address:{address}", "at": uow.now}])
 
 
 def issue_token(

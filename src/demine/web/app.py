@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from demine import __version__
 from demine.services.head_cache import HeadCache
 from demine.services.health import health
+from demine.services.password_cache import VerifiedPasswords
 from demine.services.tile_cache import TileCache
 from demine.services.tile_seeding import Reseeder
 from demine.settings import Settings
@@ -41,6 +42,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.tile_cache.reseed = Reseeder(database, app.state.tile_cache,
                                            settings.tile_reseed_max)
     app.state.count_cache = HeadCache(settings.count_cache_entries)  # numberMatched
+    app.state.verified_passwords = VerifiedPasswords(settings.basic_auth_cache_s)  # HTTP Basic
     errors.install(app)
     app.add_middleware(Hardening, max_body=settings.max_request_bytes)
     app.include_router(auth.router)

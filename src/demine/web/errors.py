@@ -33,6 +33,8 @@ STATUS: dict[type[DemineError], int] = {
     Throttled: 429,
     StorageError: 503,
 }
+# The challenge of a 401 by path: GIS clients (QGIS, GDAL) answer Basic, scripts use Bearer.
+CHALLENGES = {"/ogc": 'Basic realm="demine"', "/tiles": 'Basic realm="demine"'}
 log = logging.getLogger("demine.web")
 
 
@@ -62,8 +64,20 @@ async def _domain(request: Request, exc: DemineError) -> JSONResponse:
                           problems)
     else:
         body = error_body(exc.code, str(exc))
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
-    return JSONResponse(body, status_code=status_of(exc), headers=headers)
+    headers = {}
+    if isinstance(exc, Unauthenticated):
+        headers["WWW-Authenticate"] = _challenge(request.url.path)
+    if isinstance(exc, Throttled) and exc.retry_after:
+        headers["Retry-After"] = str(exc.retry_after)
+    return JSONResponse(body, status_code=status_of(exc), headers=headers or None)
+
+
+def _challenge(path: str) -> str:
+    """The WWW-Authenticate challenge of a 401 on ``path``."""
+    for prefix, challenge in CHALLENGES.items():
+        if path == prefix or path.startswith(prefix + "/"):
+            return challenge
+    return "Bearer"
 
 
 async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

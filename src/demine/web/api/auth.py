@@ -1,5 +1,5 @@
 """Sign-in: bearer tokens for scripts, a session cookie (HttpOnly, SameSite) plus CSRF token
-for browsers; throttled per account and per address."""
+for browsers; throttled per account and address (services.signin)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from demine.domain.errors import Unauthenticated
-from demine.services import accounts
+from demine.services import accounts, signin
 from demine.web.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -22,17 +21,8 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 def _sign_in(database, credentials: Credentials, request: Request, kind: str) -> dict:
-    # A failed attempt is recorded (for throttling) in its own committed transaction.
-    try:
-        with database.transaction() as uow:
-            actor = accounts.authenticate(uow, email=credentials.email,
-                                          password=credentials.password,
-                                          address=client_address(request))
-    except Unauthenticated:
-        with database.transaction() as uow:
-            accounts.record_failure(uow, email=credentials.email,
-                                    address=client_address(request))
-        raise
+    actor = signin.sign_in(database, email=credentials.email, password=credentials.password,
+                           address=client_address(request))
     with database.transaction() as uow:
         return accounts.issue_token(uow, actor=actor, user_id=actor.user_id, kind=kind,
                                     name=kind, scopes=tuple(sorted(actor.scopes)))
