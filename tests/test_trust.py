@@ -64,9 +64,9 @@ class World:
             self.headers[who] = {"Authorization": f"Bearer {json.loads(token.stdout)['token']}"}
         self.headers["anonymous"] = {}
         self.database = Database(Settings(database_url=url))
-        with self.database.transaction() as uow:
-            sharing.add_sharing_agreement(uow, actor=Actor.system("test"), owner="OPA",
-                                          partner="OPB")
+        self.cli = cli
+        shared = cli("share", "add", "--owner", "OPA", "--partner", "OPB")
+        assert shared.exit_code == 0, shared.output
         self.app = create_app(Settings(database_url=url))
         self.api = TestClient(self.app, raise_server_exceptions=False)
         self.n = 0
@@ -203,8 +203,9 @@ def test_a_whole_release_closes_the_hazard_only_once_approved_and_rejection_free
     assert closed["status"] == "closed" and closed["remaining_m2"] == pytest.approx(0, abs=1)
 
 
-OPS = st.lists(st.tuples(st.sampled_from(["submit", "approve", "reject", "edit", "delete"]),
-                         st.integers(0, 3)), min_size=3, max_size=7)
+OPS = st.lists(st.tuples(st.sampled_from(["submit", "approve", "reject", "edit", "move",
+                                          "delete"]),
+                         st.integers(0, 3)), min_size=3, max_size=8)
 
 
 @settings(max_examples=6, deadline=None, derandomize=True,
@@ -243,6 +244,15 @@ def test_the_ledger_counts_exactly_the_approved_releases(world, ops):
             else:  # the authority does not see others' rejected records at all
                 assert response.status_code == (409 if status == "approved" else 404), \
                     response.text
+        elif op == "move":  # the released polygon redrawn over another quarter
+            response = world.write("PATCH", url, "opa", {"geometry": mapping(parts[k]),
+                                                         "released_geometry": mapping(parts[k])})
+            taken = {q for t, (q, s) in model.items() if t != target and s != "rejected"}
+            if k in taken:
+                assert response.status_code == 422, response.text
+            else:
+                assert response.status_code == 200, response.text
+                model[target] = (k, "submitted")
         elif op == "edit":  # the operator's edit sends it back to review
             response = world.write("PATCH", url, "opa", {"depth_cm": 20 + k})
             taken = {q for t, (q, s) in model.items() if t != target and s != "rejected"}
@@ -320,9 +330,9 @@ def test_every_write_response_is_what_get_shows(world):
 def test_a_deleted_records_id_and_grants_are_never_given_to_another(world):
     world.hazard(owner="OPA")
     hidden = world.hazard(owner="OPA", sensitivity="restricted")  # the highest id
-    with world.database.transaction() as uow:
-        sharing.grant_record(uow, actor=Actor.system("test"), layer="hazards",
-                             record_id=hidden["id"], organisation="NGO")
+    granted = world.cli("grant", "add", "--layer", "hazards", "--record", hidden["code"],
+                        "--org", "NGO")
+    assert granted.exit_code == 0, granted.output
     path = f"/api/v1/hazards/{hidden['id']}"
     assert world.get(path, "ngo").status_code == 200
     assert world.write("DELETE", path, "admin").status_code == 204

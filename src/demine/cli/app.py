@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from demine.cli import accounts, audit, checks, data, demo, quality, server, tiles
+from demine.cli import access, accounts, audit, checks, data, demo, quality, server, tiles
 
 app = typer.Typer(
     name="demine",
@@ -19,5 +19,6 @@ data.register(app)
 quality.register(app)
 checks.register(app)
 accounts.register(app)
+access.register(app)
 audit.register(app)
 tiles.register(app)
