@@ -78,6 +78,11 @@ ALL_LAYERS = (*RECORD_LAYERS, *CHILD_LAYERS, *REFERENCE_LAYERS)
 POINT_LAYERS = frozenset({"eo_finds", "accidents", "eore_sessions", "places"})
 # Need-to-know records with no /api/v1 route of their own (read through tiles and OGC API).
 DERIVED_LAYERS = ("land_releases",)
+# Records with need-to-know columns of their own that are seen only where their parent is too.
+PARENT_LAYERS = {"land_releases": ("activity_id", "activities"),
+                 "casualties": ("accident_id", "accidents")}
+# Records made on a hazard: only by its owner, the authority or an organisation tasked on it.
+ON_HAZARD = ("activities", "eo_finds")
 # PostGIS runs every read case but writes only on these layers (a record layer with personal
 # data, a QA layer, a child layer and a reference layer); DEMINE_AUTHZ_FULL=1 runs them all.
 POSTGIS_WRITE_SAMPLE = frozenset({"hazards", "casualties", "qa_inspections",
@@ -121,6 +126,9 @@ FIXED_RULES = {
     ("/api/v1/auth/logout", "post"): "auth", ("/api/v1/auth/me", "get"): "auth",
     ("/api/v1/stats", "get"): "stats", ("/api/v1/audit", "get"): "audit",
     ("/api/v1/checks", "get"): "checks",
+    ("/api/v1/hazards/{record_id}/taskings", "get"): "taskings",
+    ("/api/v1/hazards/{record_id}/taskings", "post"): "taskings",
+    ("/api/v1/hazards/{record_id}/taskings/{organisation}", "delete"): "taskings",
     ("/healthz", "get"): "health",
     ("/tiles/{layer}.json", "get"): "tiles", ("/tiles/{layer}/{z}/{x}/{y}.pbf", "get"): "tiles",
 }
@@ -232,6 +240,8 @@ class Oracle:
                 "SELECT organisation_id, email FROM users ORDER BY id"))}
             self.partners = {(r.owner_id, r.partner_id) for r in conn.execute(
                 text("SELECT owner_id, partner_id FROM sharing_agreements"))}
+            self.tasked = {(r.hazard_id, r.organisation_id) for r in conn.execute(
+                text("SELECT hazard_id, organisation_id FROM taskings"))}
             self.named_orgs: dict[tuple, set[int]] = {}
             self.named_users: dict[tuple, set[int]] = {}
             for t, rid, org, user in conn.execute(text(
@@ -303,6 +313,11 @@ class Oracle:
         if rec.layer in CHILD_LAYERS:
             parent = self.parent(rec)
             return parent is not None and self.sees(role, parent)
+        if rec.layer in PARENT_LAYERS:  # its own columns *and* its parent
+            fk, layer = PARENT_LAYERS[rec.layer]
+            parent = self.records[layer].get(rec.row[fk])
+            if parent is None or not self.sees(role, parent):
+                return False
         user = self.users.get(role)
         if user is None:  # anonymous: public, approved records only
             return rec.sensitivity == "public" and rec.status == "approved"
@@ -346,6 +361,14 @@ class Oracle:
             base = self.parent(rec) if layer in CHILD_LAYERS else rec
             return base.recorded_by == user.email and base.status != "approved"
         return role in ("operator", "authority")
+
+    def works_on(self, role: str, hazard_id: int | None, org: int) -> bool:
+        """May records of ``org`` be made on the hazard (owner, authority, tasked)?"""
+        user = self.users.get(role)
+        hazard = self.records["hazards"].get(hazard_id)
+        if hazard_id is None or user is None or role == "admin" or user.at_authority:
+            return True
+        return hazard is not None and (hazard.org == org or (hazard_id, org) in self.tasked)
 
     def hidden_refs(self, role: str, rec: Rec) -> list[Rec]:
         """Need-to-know records ``rec`` names that ``role`` cannot see."""
@@ -1066,6 +1089,9 @@ def test_create(writable, layer, role):
         oracle.reload(layer)
         expected = {401} if role == "anonymous" else {201} if allowed else \
             {403} if valid else {403, 422}
+        if allowed and layer in ON_HAZARD and not oracle.works_on(
+                role, body.get("hazard_id"), org):
+            expected = {422}  # another's hazard this organisation is not tasked on
         code, where = response.status_code, f"POST /api/v1/{layer} ({oracle.orgs[org][0]})"
         if code not in expected:
             report.add(f"{where} as {role}: {code}, expected {sorted(expected)}: "
@@ -1163,6 +1189,37 @@ def test_review(demo, writable, layer, role):
 def test_delete(demo, writable, layer, role):
     """DELETE with a valid If-Match: by role and organisation; 404 for what one cannot see."""
     _run_writes(writable(role), role, "delete", layer, demo.oracle.targets(role, layer)).check()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_taskings(writable, role):
+    """Tasking an organisation on a hazard: the authority and admins, on hazards they see;
+    a hidden hazard is a 404 like a missing one; the list follows the hazard's visibility."""
+    env, report = writable(role), Report()
+    oracle = env.oracle
+    user = oracle.users.get(role)
+    partner = next(code for oid, (code, kind) in sorted(oracle.orgs.items())
+                   if kind != "authority" and (user is None or oid != user.org))
+    for rec in oracle.targets(role, "hazards"):
+        report.cases += 1
+        url = f"{rec.url}/taskings"
+        listed = env.client.get(url, headers=env.auth(role))
+        sees = oracle.sees(role, rec)
+        if listed.status_code != (200 if sees else 404):
+            report.add(f"GET {url} as {role}: {listed.status_code}")
+        tasked = (rec.id, next(o for o, (c, _) in oracle.orgs.items() if c == partner)) \
+            in oracle.tasked
+        expected = {401} if role == "anonymous" else {404} if not sees else \
+            {201, 409} if role in ("admin", "authority") else {403}
+        response = env.client.post(url, json={"organisation": partner}, headers=env.auth(role))
+        if response.status_code not in expected:
+            report.add(f"POST {url} as {role}: {response.status_code}, expected "
+                       f"{sorted(expected)}: {response.text[:160]}")
+        if response.status_code == 409 and not tasked:
+            report.add(f"POST {url} as {role}: 409 for an organisation not tasked")
+        if response.status_code == 404 and _leaks(response, rec):
+            report.add(f"POST {url} as {role}: 404 body names the hazard")
+    report.check()
 
 
 # --- Bugs: strict xfails (each fails once fixed: then drop its marker), and regressions ---

@@ -52,7 +52,8 @@ class ActivityHooks(Hooks):
             if team.organisation_id != values["organisation_id"]:
                 problems.append(Problem(record, "team_id", "team belongs to another organisation"))
             values["method"] = values.get("method") or team.method
-        problems += taskings.problems(uow, change.actor, values, record=record)
+        problems += taskings.problems(uow, change.actor, values, record=record,
+                                    old=change.old)
         kind = ActivityKind(values["kind"])
         release_kind = RELEASE_KIND_OF_ACTIVITY.get(kind)
         values["release_kind"] = release_kind.value if release_kind else None

@@ -45,6 +45,7 @@ def add_demo_access(uow: UnitOfWork, *, actor: Actor) -> list[dict[str, str]]:
                        "organisation": org.code})
     _share(uow, actor, [o for o in orgs if o.kind != "authority"])
     _name_on_records(uow, actor, [o.id for o in orgs])
+    _task(uow, actor)
     return logins
 
 
@@ -78,3 +79,21 @@ def _name_on_records(uow: UnitOfWork, actor: Actor, org_ids: list[int]) -> None:
         uow.conn.execute(insert(record_grants), rows)
         audit.append(uow, actor=actor, action="record_grants.demo", table="record_grants",
                      detail=audit.canonical({"rows": len(rows)}))
+
+
+def _task(uow: UnitOfWork, actor: Actor) -> None:
+    """The demo's work on others' hazards was tasked by the authority."""
+    from demine.storage.tables import hazards, taskings
+
+    pairs = set()
+    for name in ("activities", "eo_finds"):
+        t = table(name)
+        pairs |= set(uow.conn.execute(select(t.c.hazard_id, t.c.organisation_id).distinct()
+                                      .join(hazards, hazards.c.id == t.c.hazard_id).where(
+            hazards.c.organisation_id != t.c.organisation_id)).all())
+    if pairs:
+        uow.conn.execute(insert(taskings), [
+            {"hazard_id": h, "organisation_id": o, "created_at": uow.now,
+             "created_by": actor.name} for h, o in sorted(pairs)])
+        audit.append(uow, actor=actor, action="taskings.demo", table="taskings",
+                     detail=audit.canonical({"rows": len(pairs)}))

@@ -14,7 +14,8 @@ class FindHooks(Hooks):
     """A find on another organisation's hazard needs a tasking."""
 
     def before_write(self, change: Change) -> list[Problem]:
-        return taskings.problems(change.uow, change.actor, change.values, record=change.record)
+        return taskings.problems(change.uow, change.actor, change.values,
+                                 record=change.record, old=change.old)
 
 
 HOOKS["eo_finds"] = FindHooks()

@@ -35,10 +35,15 @@ def may_work_on(uow: UnitOfWork, actor: Actor, hazard_id: int, organisation_id: 
         taskings.c.organisation_id == organisation_id)).first() is not None
 
 
-def problems(uow: UnitOfWork, actor: Actor, values: dict[str, Any], *,
-             record: str) -> list[Problem]:
-    """A problem when a record names a hazard its organisation is not tasked on."""
+def problems(uow: UnitOfWork, actor: Actor, values: dict[str, Any], *, record: str,
+             old: dict[str, Any] | None = None) -> list[Problem]:
+    """A problem when a record names a hazard its organisation is not tasked on.
+
+    Asked when the record is made and whenever its hazard or organisation changes: work
+    recorded under a tasking stays editable after the tasking ends."""
     hazard_id, org = values.get("hazard_id"), values.get("organisation_id")
+    if old is not None and (old.get("hazard_id"), old.get("organisation_id")) == (hazard_id, org):
+        return []
     if hazard_id is None or org is None or may_work_on(uow, actor, hazard_id, org):
         return []
     return [Problem(record, "hazard_id", "the hazard belongs to another organisation and "
