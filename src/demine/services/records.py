@@ -88,9 +88,11 @@ def create_record(
     if not actor.is_admin and data.get("organisation") in (None, "") and \
             data.get("organisation_id") in (None, ""):
         data = {**data, "organisation_id": actor.organisation_id}
-    change = _prepare(uow, actor, ent, data, resolver, old=None)
-    _authorise(actor, "create", layer, _owned(uow, layer, change.values))
-    rights.check_create(actor, layer, change.values, record=change.record)
+    def allowed(values: dict[str, Any], record: str) -> None:
+        _authorise(actor, "create", layer, _owned(uow, layer, values))
+        rights.check_create(actor, layer, values, record=record)
+
+    change = _prepare(uow, actor, ent, data, resolver, old=None, allowed=allowed)
     t = table(layer)
     values = change.values
     values["code"] = _code_for(uow, actor, ent, data.get("code"), change.record)
@@ -134,9 +136,11 @@ def update_record(
     _authorise(actor, "update", layer, _owned(uow, layer, old))
     _check_version(ent, old, expected_version)
     merged = {**_raw_of(ent, old), **changes}
-    change = _prepare(uow, actor, ent, merged, Resolver(uow, actor), old=old)
-    _authorise(actor, "update", layer, _owned(uow, layer, {**old, **change.values}))
-    rights.check_update(actor, layer, old, change.values, record=change.record)
+    def allowed(values: dict[str, Any], record: str) -> None:
+        _authorise(actor, "update", layer, _owned(uow, layer, {**old, **values}))
+        rights.check_update(actor, layer, old, values, record=record)
+
+    change = _prepare(uow, actor, ent, merged, Resolver(uow, actor), old=old, allowed=allowed)
     t = table(layer)
     values, where = change.values, [t.c.id == record_id]
     if ent.versioned:
@@ -219,7 +223,9 @@ def _check_version(ent: Entity, old: dict[str, Any], expected: int | None) -> No
         )
 
 
-def _prepare(uow, actor, ent, data, resolver, old) -> Change:
+def _prepare(uow, actor, ent, data, resolver, old, allowed=None) -> Change:
+    """Coerce, check and resolve a record; ``allowed`` refuses the actor before the entity's
+    rules run (a refusal by role or owner comes before any finding about the content)."""
     record = label(ent, data)
     values, problems = coerce_record(ent, data, record=record)
     geom = data.get("geometry", data.get("geom"))
@@ -232,6 +238,8 @@ def _prepare(uow, actor, ent, data, resolver, old) -> Change:
         if not problems:
             values["geom"] = as_multipolygon(geom) if "Polygon" in ent.geometry else geom
     problems += resolver.resolve(ent, values, record=record)
+    if not problems and allowed is not None:
+        allowed(values, record)
     change = Change(uow, actor, ent, record, resolver, data, values, old=old)
     if not problems:
         problems += _hooks(ent.name).before_write(change)
