@@ -212,7 +212,7 @@ def _check_version(ent: Entity, old: dict[str, Any], expected: int | None) -> No
 
 def _prepare(uow, actor, ent, data, resolver, old) -> Change:
     record = label(ent, data)
-    values, problems = coerce_record(ent, data, record=record)
+    values, problems = coerce_record(ent, data, record=record, latest=uow.latest_day)
     geom = data.get("geometry", data.get("geom"))
     if ent.geometry:
         problems += check_geometry(

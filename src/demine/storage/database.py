@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import Connection, Engine
 
+from demine.domain.dates import latest_day
 from demine.domain.errors import StorageError
 from demine.settings import Settings
 from demine.storage import dialect
@@ -28,6 +29,11 @@ class UnitOfWork:
     def is_sqlite(self) -> bool:
         """Whether this is the embedded GeoPackage store."""
         return dialect.is_sqlite(self.conn)
+
+    @property
+    def latest_day(self):
+        """The last day a record may be dated now (today plus the time-zone tolerance)."""
+        return latest_day(self.now, self.settings.future_date_tolerance_days)
 
     @contextmanager
     def savepoint(self):
