@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from demine.domain.errors import StorageError
@@ -34,6 +36,19 @@ def check_store_file(path: Path, *, existing: bool) -> None:
     if head != SQLITE_HEADER:
         raise StorageError(f"{path} is {_kind(head)}, not a SQLite database (a demine store "
                            "is a GeoPackage: run `demine init` on a new file)")
+    if existing and not _has_hazards(path):
+        raise StorageError(f"{path} is a SQLite database but not a demine store (no hazards "
+                           "table): run `demine init`")
+
+
+def _has_hazards(path: Path) -> bool:
+    # Read-only: opening it through the engine would switch someone else's file to WAL.
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                                "AND name = 'hazards'").fetchone() is not None
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(f"{path} cannot be read as a SQLite database: {exc}") from None
 
 
 def _kind(head: bytes) -> str:
