@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = Field(default=120_000, ge=0, description="PostgreSQL only")
     max_vertices: int = Field(default=200_000, gt=3, description="per geometry, on import/write")
     max_import_bytes: int = Field(default=2_000_000_000, gt=0)
+    future_date_tolerance_days: int = Field(
+        default=1, ge=0, le=366, description="record dates (and as_of) may lie this many days "
+                                             "ahead of today in UTC, for time zones")
     release_tolerance_m2: float = Field(default=1.0, ge=0)
     release_tolerance_ratio: float = Field(default=0.001, ge=0, lt=0.5)
     closure_tolerance_m2: float = Field(default=1.0, ge=0)

@@ -83,6 +83,8 @@ def open_database(db: Path | None, database_url: str | None, *, existing=True) -
     database = Database(settings_for(db, database_url))
     if existing:
         database.require_schema()
+    else:
+        database.require_file(existing=False)
     return database
 
 

@@ -24,6 +24,8 @@ class Field:
     minimum: float | None = None
     maximum: float | None = None
     sensitive: bool = False
+    # A date records what happened, so it may not lie ahead, unless (field, value) holds.
+    ahead_when: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ def _codes(name, vocabulary) -> Field:
 def _ref(name, entity, required=False) -> Field:
     return Field(name, "ref", required, ref=entity)
 
+
+_PLANNED = ("status", vocab.ActivityStatus.PLANNED.value)  # planned work is dated ahead
 
 _COMMON = (
     _ref("organisation_id", "organisations", required=True),
@@ -113,8 +117,8 @@ ACTIVITIES = _register(
             _code("status", vocab.ActivityStatus, required=False),
             _ref("team_id", "teams"),
             _code("method", vocab.TeamMethod, required=False),
-            Field("start_date", "date"),
-            Field("end_date", "date"),
+            Field("start_date", "date", ahead_when=_PLANNED),
+            Field("end_date", "date", ahead_when=_PLANNED),
             Field("depth_cm", "int", minimum=0, maximum=1000),
             *_COMMON,
         ),

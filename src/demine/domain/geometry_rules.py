@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
@@ -50,9 +53,9 @@ def _first_problem(geom, expected, max_vertices, extent) -> str | None:
     vertices = shapely.get_num_coordinates(geom)
     if vertices > max_vertices:
         return f"{vertices} vertices exceed the limit of {max_vertices}"
-    coords = shapely.get_coordinates(geom)
-    if not shapely.is_empty(geom) and not (coords == coords).all():
-        return "coordinate is not a number"
+    reason = nonfinite_reason(shapely.get_coordinates(geom))
+    if reason:
+        return reason
     x0, y0, x1, y1 = geom.bounds
     if x0 < -180 or x1 > 180 or y0 < -90 or y1 > 90:
         if abs(x0) > 360 or abs(y0) > 360:
@@ -68,6 +71,31 @@ def _first_problem(geom, expected, max_vertices, extent) -> str | None:
     if geom.geom_type in POLYGONAL and not geom.is_valid:
         return f"invalid polygon: {shapely.is_valid_reason(geom)}"
     return None
+
+
+NOT_A_NUMBER = "coordinate is not a number"
+NOT_FINITE = "coordinate is not finite"
+
+
+def nonfinite_reason(coords: np.ndarray) -> str | None:
+    """Why coordinates cannot be used (NaN, infinite), or None."""
+    if np.isnan(coords).any():
+        return NOT_A_NUMBER
+    return None if np.isfinite(coords).all() else NOT_FINITE
+
+
+def raw_nonfinite_reason(coordinates: Any) -> str | None:
+    """The same for GeoJSON ``coordinates`` (nested lists) before any geometry is built."""
+    stack, infinite = [coordinates], False
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list | tuple):
+            stack.extend(value)
+        elif isinstance(value, float) and not math.isfinite(value):
+            if value != value:
+                return NOT_A_NUMBER
+            infinite = True
+    return NOT_FINITE if infinite else None
 
 
 def as_multipolygon(geom: BaseGeometry) -> MultiPolygon:

@@ -6,6 +6,7 @@ import math
 from datetime import date, datetime
 from typing import Any
 
+from demine.domain.dates import day_problem
 from demine.domain.entities import Entity, Field
 from demine.domain.errors import Problem
 
@@ -20,12 +21,14 @@ def field_aliases(entity: Entity) -> dict[str, str]:
 
 
 def coerce_record(
-    entity: Entity, raw: dict[str, Any], *, record: str, partial: bool = False
+    entity: Entity, raw: dict[str, Any], *, record: str, partial: bool = False,
+    latest: date | None = None,
 ) -> tuple[dict[str, Any], list[Problem]]:
     """Typed values of the entity's fields found in ``raw`` and the problems met.
 
     Unknown keys are ignored (``id``, ``code``, geometry and ledger columns are handled by the
-    caller). With ``partial`` (an update), missing required fields are not reported.
+    caller). With ``partial`` (an update), missing required fields are not reported. With
+    ``latest`` (the unit of work's last acceptable day), dates after it are reported.
     """
     aliases = field_aliases(entity)
     values: dict[str, Any] = {}
@@ -38,11 +41,28 @@ def coerce_record(
             values[name] = coerce_value(entity.field(name), value)
         except ValueError as exc:
             problems.append(Problem(record, key, str(exc)))
+    problems += _bad_days(entity, values, latest, record)
     if not partial:
         for f in entity.fields:
             if f.required and values.get(f.name) is None and f.name not in _failed(problems):
                 problems.append(Problem(record, f.name, "required field is missing"))
     return values, problems
+
+
+def _bad_days(entity: Entity, values: dict[str, Any], latest: date | None,
+              record: str) -> list[Problem]:
+    problems = []
+    for f in entity.fields:
+        day = values.get(f.name)
+        if f.kind != "date" or day is None:
+            continue
+        ahead = f.ahead_when is not None and values.get(f.ahead_when[0]) == f.ahead_when[1]
+        reason = day_problem(day, None if ahead else latest)
+        if reason and f.ahead_when and reason.endswith("future"):
+            reason += f" (only a record with {f.ahead_when[0]} {f.ahead_when[1]} may be)"
+        if reason:
+            problems.append(Problem(record, f.name, reason))
+    return problems
 
 
 def _failed(problems: list[Problem]) -> set[str]:

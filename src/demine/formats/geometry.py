@@ -12,6 +12,7 @@ from pyproj.exceptions import CRSError
 from shapely.errors import GEOSException
 from shapely.geometry.base import BaseGeometry
 
+from demine.domain.geometry_rules import nonfinite_reason
 from demine.formats.base import file_problem
 
 WGS84 = CRS.from_epsg(4326)
@@ -34,11 +35,14 @@ def vertex_count(wkb: bytes) -> int:
     return count
 
 
-def count_vertices(read: Callable[[int, int], bytes], pos: int) -> tuple[int, int]:
+def count_vertices(
+    read: Callable[[int, int], bytes], pos: int, spans: list | None = None
+) -> tuple[int, int]:
     """(vertices, end offset) of the WKB geometry at ``pos``; ``read(pos, size)`` gives bytes.
 
     Only headers and counts are read, so a geometry stored in a file or a blob can be sized
-    without loading it. A short read raises ``struct.error``.
+    without loading it. A short read raises ``struct.error``. ``spans`` collects where the
+    coordinates lie: (byte order, offset, number of doubles).
     """
     head = read(pos, 5)
     order = "<" if head[0] == 1 else ">"
@@ -51,20 +55,26 @@ def count_vertices(read: Callable[[int, int], bytes], pos: int) -> tuple[int, in
     dims += (0, 1, 1, 2)[min(code // 1000, 3)]  # ISO Z, M, ZM
     kind = code % 1000
     if kind == 1:
+        if spans is not None:
+            spans.append((order, pos, dims))
         return 1, pos + 8 * dims
     (n,) = struct.unpack(order + "I", read(pos, 4))
     pos += 4
     if kind in _POINT_LISTS:
+        if spans is not None:
+            spans.append((order, pos, dims * n))
         return n, pos + 8 * dims * n
     total = 0
     if kind in _RING_LISTS:
         for _ in range(n):
             (m,) = struct.unpack(order + "I", read(pos, 4))
+            if spans is not None:
+                spans.append((order, pos + 4, dims * m))
             total, pos = total + m, pos + 4 + 8 * dims * m
         return total, pos
     if kind in _COLLECTIONS:
         for _ in range(n):
-            count, pos = count_vertices(read, pos)
+            count, pos = count_vertices(read, pos, spans)
             total += count
         return total, pos
     raise ValueError(f"unsupported WKB geometry type {kind}")
@@ -90,7 +100,9 @@ def decode(
             if errors[i]:
                 continue
         todo.append(i)
-    parsed = shapely.from_wkb(np.array([wkbs[i] for i in todo], dtype=object), on_invalid="ignore")
+    with np.errstate(invalid="ignore"):  # NaN coordinates: reported below, not warned about
+        parsed = shapely.from_wkb(np.array([wkbs[i] for i in todo], dtype=object),
+                                  on_invalid="ignore")
     for i, geom in zip(todo, parsed, strict=True):
         if geom is None:
             errors[i] = _parse_error(wkbs[i])
@@ -110,11 +122,28 @@ def _over_limit(wkb: bytes, max_vertices: int) -> str | None:
 
 
 def _parse_error(wkb: bytes) -> str:
+    reason = _nonfinite(wkb)
+    if reason:  # GEOS would call a ring closed by NaN "unclosed"
+        return reason
     try:
-        shapely.from_wkb(wkb)
+        with np.errstate(invalid="ignore"):
+            shapely.from_wkb(wkb)
     except (GEOSException, ValueError) as exc:
         return geos_reason(exc)
     return "could not read geometry"
+
+
+def _nonfinite(wkb: bytes) -> str | None:
+    spans: list = []
+    try:
+        count_vertices(lambda pos, size: wkb[pos : pos + size], 0, spans)
+        for order, pos, n in spans:
+            reason = nonfinite_reason(np.frombuffer(wkb, order + "f8", n, pos))
+            if reason:
+                return reason
+    except (ValueError, struct.error, IndexError):
+        return None
+    return None
 
 
 def geos_reason(exc: Exception) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -59,6 +60,17 @@ def gdal_error(what: str, exc: Exception) -> Exception:
     if "not recognized as being in a supported file format" in message:
         message = f"not recognised as {what}"
     return file_problem(f"could not read {what}: {message}")
+
+
+@contextmanager
+def gdal_options(**options: str):
+    """GDAL configuration options set for the duration of a read, then restored."""
+    old = {name: pyogrio.get_gdal_config_option(name) for name in options}
+    pyogrio.set_gdal_config_options(options)
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options(old)
 
 
 def layer_names(path: Path | str, what: str) -> list[str]:

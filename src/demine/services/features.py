@@ -16,6 +16,7 @@ from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 
 from demine.domain.actors import Actor
+from demine.domain.dates import day_problem
 from demine.domain.entities import ENTITIES, entity
 from demine.domain.errors import Invalid, NotFound, Problem
 from demine.domain.permissions import refusal
@@ -186,9 +187,13 @@ def _typed(kind, value: str):
         return number
     if isinstance(kind, Date):
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             raise ValueError(f"bad date {value!r}: expected YYYY-MM-DD") from None
+        reason = day_problem(day)
+        if reason:
+            raise ValueError(reason)
+        return day
     return value
 
 

@@ -20,6 +20,7 @@ from demine.formats.base import Feature
 from demine.formats.mapping import FieldMapping
 from demine.services import audit
 from demine.services.activities import RELEASED
+from demine.services.import_repeats import repeated_keys
 from demine.services.records import create_record, update_record
 from demine.services.references import Resolver
 from demine.storage.database import UnitOfWork
@@ -55,13 +56,16 @@ def import_features(
     if mapping is not None:
         layers, target = mapping.apply(layers, target), mapping.layer
     plan = _plan(layers, target)
-    report, problems = ImportReport(dry_run=dry_run), []
+    problems, repeats = repeated_keys(plan)
+    report = ImportReport(dry_run=dry_run)
     resolver = Resolver(uow, actor)
     total, done = sum(len(f) for f in plan.values()), 0
     with uow.savepoint() as whole:
         for name, features in plan.items():
             for feature in features:
-                problems += _import_one(uow, actor, resolver, name, feature, organisation, report)
+                if id(feature) not in repeats:  # a later copy would silently win
+                    problems += _import_one(uow, actor, resolver, name, feature, organisation,
+                                            report)
                 done += 1
                 progress(done, total)
         if problems:

@@ -227,7 +227,7 @@ def _prepare(uow, actor, ent, data, resolver, old, allowed=None) -> Change:
     """Coerce, check and resolve a record; ``allowed`` refuses the actor before the entity's
     rules run (a refusal by role or owner comes before any finding about the content)."""
     record = label(ent, data)
-    values, problems = coerce_record(ent, data, record=record)
+    values, problems = coerce_record(ent, data, record=record, latest=uow.latest_day)
     geom = data.get("geometry", data.get("geom"))
     if ent.geometry:
         problems += check_geometry(

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select, union_all
 
 from demine.domain.actors import Actor
+from demine.domain.dates import check_query_day
 from demine.domain.vocab import DESTROYED_DISPOSALS, EOCategory
 from demine.services.permissions import visible
 from demine.storage import dialect
@@ -49,6 +50,7 @@ def land_release_stats(
     uow: UnitOfWork, *, actor: Actor, by: str | None = None, as_of: date | None = None
 ) -> dict[str, Any]:
     """Totals, EO destroyed by category, and per-group figures when ``by`` is given."""
+    as_of = check_query_day(as_of, "as_of", uow.latest_day)
     at = _as_of_instant(as_of)
     hz = versions_at(uow, actor, "hazards", at,
                      ("id", "admin_area_id", "organisation_id", "reported_on", *LEDGER))

@@ -8,10 +8,13 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DatabaseError
 
+from demine.domain.dates import latest_day
 from demine.domain.errors import StorageError
 from demine.settings import Settings
 from demine.storage import dialect
+from demine.storage.files import check_store_file
 
 
 class UnitOfWork:
@@ -28,6 +31,11 @@ class UnitOfWork:
     def is_sqlite(self) -> bool:
         """Whether this is the embedded GeoPackage store."""
         return dialect.is_sqlite(self.conn)
+
+    @property
+    def latest_day(self):
+        """The last day a record may be dated now (today plus the time-zone tolerance)."""
+        return latest_day(self.now, self.settings.future_date_tolerance_days)
 
     @contextmanager
     def savepoint(self):
@@ -83,12 +91,28 @@ class Database:
         """A read-only unit of work."""
         return self.transaction(write=False)
 
+    def require_file(self, *, existing: bool) -> None:
+        """Fail clearly, before SQLite touches it, when the GeoPackage file is something else
+        (or, with ``existing``, absent or empty)."""
+        if self.is_sqlite:
+            check_store_file(self.path, existing=existing)
+
     def require_schema(self) -> None:
         """Fail clearly when the store has not been initialised by demine."""
-        if self.is_sqlite and not self.path.exists():
-            raise StorageError(f"{self.path} does not exist: run `demine init` or `demine demo`")
-        if not inspect(self.engine).has_table("hazards"):
-            raise StorageError("not a demine database (no hazards table): run `demine init`")
+        self.require_file(existing=True)
+        try:
+            initialised = inspect(self.engine).has_table("hazards")
+        except DatabaseError as exc:  # a damaged file behind a SQLite header, say
+            reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+            raise StorageError(f"{self._name} cannot be read: {reason}") from None
+        if not initialised:
+            what = f"{self.path} is a SQLite database but" if self.is_sqlite else "this is"
+            raise StorageError(f"{what} not a demine store (no hazards table): "
+                               "run `demine init`")
+
+    @property
+    def _name(self) -> str:
+        return str(self.path) if self.is_sqlite else "the database"
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 from pydantic import create_model
 
+from demine.domain.dates import check_query_day
 from demine.domain.entities import ENTITIES
 from demine.domain.errors import Invalid, PreconditionFailed, PreconditionRequired, Problem
 from demine.services import records as record_service
@@ -65,7 +66,8 @@ def _list_route(layer: str, public):
         q: Annotated[str | None, Query(max_length=200)] = None,
     ) -> dict[str, Any]:
         query = ListQuery(bbox=_bbox(bbox), status=status, type=type, organisation=organisation,
-                          admin_area=admin_area, date_from=date_from, date_to=date_to, q=q,
+                          admin_area=admin_area, date_from=check_query_day(date_from, "date_from"),
+                          date_to=check_query_day(date_to, "date_to"), q=q,
                           limit=limit, offset=offset)
         with database.read() as uow:
             rows, total = list_records(uow, actor=actor, layer=layer, query=query)

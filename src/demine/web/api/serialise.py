@@ -7,6 +7,7 @@ from typing import Any
 from shapely.geometry import mapping, shape
 
 from demine.domain.errors import Invalid, Problem
+from demine.domain.geometry_rules import raw_nonfinite_reason
 from demine.services.audit import content_hash
 
 INTERNAL = ("geom",)
@@ -31,10 +32,21 @@ def geometry_in(value: Any, field: str, record: str):
     """A shapely geometry from a GeoJSON object (None stays None)."""
     if value is None:
         return None
+    if isinstance(value, dict):  # NaN would make GEOS speak of unclosed rings, and warn
+        reason = raw_nonfinite_reason([value.get("coordinates"), _parts(value)])
+        if reason:
+            raise Invalid(Problem(record, field, reason))
     try:
         return shape(value)
     except Exception as exc:  # noqa: BLE001 - any parse failure is the client's input
         raise Invalid(Problem(record, field, f"not a GeoJSON geometry: {exc}")) from None
+
+
+def _parts(value: dict[str, Any]) -> list[Any]:
+    parts = value.get("geometries")
+    if not isinstance(parts, list):
+        return []
+    return [[p.get("coordinates"), _parts(p)] for p in parts if isinstance(p, dict)]
 
 
 def payload(body: dict[str, Any], record: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 
+from demine.domain.dates import check_query_day
 from demine.domain.errors import Invalid, Problem
 from demine.services.features import MAX_INT, MAX_LIMIT, FeatureQuery, filterable
 from demine.web.ogc import crs as crs_refs
@@ -101,9 +102,11 @@ def _interval(value: str | None) -> tuple[date | None, date | None] | None:
 def _instant(text: str) -> date:
     try:
         if len(text) == 10:
-            return date.fromisoformat(text)
-        moment = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
-    except ValueError:
+            day = date.fromisoformat(text)
+        else:
+            moment = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
+            day = (moment.astimezone(UTC) if moment.tzinfo else moment).date()
+    except (ValueError, OverflowError):
         reason = f"bad instant {text!r}: expected RFC 3339 (2025-03-01 or 2025-03-01T00:00:00Z)"
         raise Invalid(Problem("request", "datetime", reason)) from None
-    return (moment.astimezone(UTC) if moment.tzinfo else moment).date()
+    return check_query_day(day, "datetime")
