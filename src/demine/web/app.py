@@ -14,7 +14,7 @@ from demine.services.tile_cache import TileCache
 from demine.services.tile_seeding import Reseeder
 from demine.settings import Settings
 from demine.storage.database import Database
-from demine.web import errors, tiles
+from demine.web import errors, openapi_schemas, tiles
 from demine.web.api import auth, meta, records
 from demine.web.ogc import router as ogc_router
 from demine.web.security import Hardening
@@ -42,6 +42,7 @@ def create_app(settings: Settings) -> FastAPI:
                                            settings.tile_reseed_max)
     app.state.count_cache = HeadCache(settings.count_cache_entries)  # numberMatched
     errors.install(app)
+    openapi_schemas.install(app)
     app.add_middleware(Hardening, max_body=settings.max_request_bytes)
     app.include_router(auth.router)
     app.include_router(meta.router)
