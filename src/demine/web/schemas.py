@@ -4,12 +4,12 @@ descriptions of the domain so that a field is declared once."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from demine.domain.entities import ENTITIES, Entity
-from demine.web.openapi_schemas import CODE_MAX, geometry_type, value_type
+from demine.web.openapi_schemas import CODE_MAX, NOT_BLANK, geometry_type, value_type
 
 # How records come back: codes lists as stored (comma-separated), references as ids.
 _PUBLIC_KINDS: dict[str, Any] = {"text": str, "int": int, "float": float, "date": dt.date,
@@ -25,12 +25,24 @@ class Page(BaseModel):
     next: str | None = None
 
 
-class ReviewDecision(BaseModel):
-    """An authority's decision on submitted data."""
+class Approval(BaseModel):
+    """An authority's approval of submitted data."""
 
     model_config = ConfigDict(extra="forbid")
-    decision: Literal["approve", "reject"]
+    decision: Literal["approve"]
     reason: str | None = Field(default=None, max_length=2000)
+
+
+class Rejection(BaseModel):
+    """An authority's rejection of submitted data: it needs a reason."""
+
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["reject"]
+    reason: str = Field(max_length=2000, pattern=NOT_BLANK)
+
+
+ReviewDecision = Annotated[Approval | Rejection, Field(discriminator="decision")]
+"""An authority's decision on submitted data."""
 
 
 class Credentials(BaseModel):
