@@ -4,13 +4,15 @@ descriptions of the domain so that a field is declared once."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from demine.domain.entities import ENTITIES, Entity
 from demine.web.openapi_schemas import CODE_MAX, NOT_BLANK, geometry_type, value_type
 
+ORGANISATION_NOTE = ("The owning organisation (id or code). Left out, the signed-in user's own "
+                     "organisation; administrators, who have none, must give it (422).")
 # How records come back: codes lists as stored (comma-separated), references as ids.
 _PUBLIC_KINDS: dict[str, Any] = {"text": str, "int": int, "float": float, "date": dt.date,
                                  "bool": bool, "code": str, "codes": str, "ref": int | str}
@@ -25,24 +27,16 @@ class Page(BaseModel):
     next: str | None = None
 
 
-class Approval(BaseModel):
-    """An authority's approval of submitted data."""
+class ReviewDecision(BaseModel):
+    """An authority's decision on submitted data; a rejection needs a reason (services/review
+    refuses one without, naming ``reason``)."""
 
-    model_config = ConfigDict(extra="forbid")
-    decision: Literal["approve"]
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "if": {"properties": {"decision": {"const": "reject"}}},
+        "then": {"required": ["reason"],
+                 "properties": {"reason": {"type": "string", "pattern": NOT_BLANK}}}})
+    decision: Literal["approve", "reject"]
     reason: str | None = Field(default=None, max_length=2000)
-
-
-class Rejection(BaseModel):
-    """An authority's rejection of submitted data: it needs a reason."""
-
-    model_config = ConfigDict(extra="forbid")
-    decision: Literal["reject"]
-    reason: str = Field(max_length=2000, pattern=NOT_BLANK)
-
-
-ReviewDecision = Annotated[Approval | Rejection, Field(discriminator="decision")]
-"""An authority's decision on submitted data."""
 
 
 class Credentials(BaseModel):
@@ -72,7 +66,11 @@ def _write_fields(ent: Entity, *, create: bool) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "code": (str | None, Field(default=None, max_length=CODE_MAX))}
     for f in ent.fields:
-        fields[f.name] = _slot(value_type(f), required=f.required, create=create)
+        if f.name == "organisation_id":  # the caller's own organisation when left out
+            fields[f.name] = _slot(value_type(f), required=False, create=create,
+                                   description=ORGANISATION_NOTE)
+        else:
+            fields[f.name] = _slot(value_type(f), required=f.required, create=create)
     if ent.geometry:
         fields["geometry"] = _slot(geometry_type(ent.geometry), required=ent.geometry_required,
                                    create=create)
