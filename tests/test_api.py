@@ -247,6 +247,24 @@ def test_merge_patch_null_clears_a_field_and_keeps_the_others(api, operator):
     assert patched.json()["geometry"] == hazard["geometry"]
 
 
+def test_unknown_fields_are_refused_naming_the_field(api, operator):
+    """Bodies are closed (additionalProperties: false): a misspelt field is an error, not a
+    silently dropped value."""
+    created = api.post("/api/v1/hazards", json={**_hazard_body(api, operator), "colour": "red"},
+                       headers=operator)
+    assert _error(created)["field"] == "colour"
+    hazard = new_hazard(api, operator)
+    location = f"/api/v1/hazards/{hazard['id']}"
+    etag = api.get(location, headers=operator).headers["ETag"]
+    patched = api.patch(location, json={"nmae": "typo"},
+                        headers={**operator, **MERGE_PATCH, "If-Match": etag})
+    assert _error(patched)["field"] == "nmae"
+    assert api.get(location, headers=operator).headers["ETag"] == etag  # nothing stored
+    document = api.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    assert document["HazardCreate"]["additionalProperties"] is False
+    assert document["HazardUpdate"]["additionalProperties"] is False
+
+
 def test_deleting_a_referenced_hazard_is_a_conflict(api, operator):
     hazard = new_hazard(api, operator, n=10)
     location = f"/api/v1/hazards/{hazard['id']}"

@@ -15,7 +15,7 @@ from demine.services.tile_cache import TileCache
 from demine.services.tile_seeding import Reseeder
 from demine.settings import Settings
 from demine.storage.database import Database
-from demine.web import errors, tiles
+from demine.web import errors, openapi_schemas, tiles
 from demine.web.api import auth, meta, records, taskings
 from demine.web.ogc import router as ogc_router
 from demine.web.security import Hardening
@@ -44,6 +44,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.count_cache = HeadCache(settings.count_cache_entries)  # numberMatched
     app.state.verified_passwords = VerifiedPasswords(settings.basic_auth_cache_s)  # HTTP Basic
     errors.install(app)
+    openapi_schemas.install(app)
     app.add_middleware(Hardening, max_body=settings.max_request_bytes)
     app.include_router(auth.router)
     app.include_router(meta.router)

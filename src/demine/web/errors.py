@@ -81,7 +81,7 @@ def _challenge(path: str) -> str:
 
 
 async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-    problems = [{"record": "request", "field": _field(e), "reason": e["msg"]}
+    problems = [{"record": "request", "field": _field(e), "reason": _reason(e)}
                 for e in exc.errors()]
     first = problems[0] if problems else {"field": "body", "reason": "invalid"}
     return JSONResponse(error_body("invalid", f"{first['field']}: {first['reason']}",
@@ -92,7 +92,13 @@ def _field(error: dict) -> str:
     """The field a validation error is about ("body" for JSON that does not parse)."""
     if error.get("type") == "json_invalid":
         return "body"
-    return ".".join(str(p) for p in error["loc"][1:]) or "body"
+    return ".".join(str(p) for p in error["loc"][1:2]) or "body"
+
+
+def _reason(error: dict) -> str:
+    """The message, and where inside the field (a geometry's coordinates) it applies."""
+    inside = ".".join(str(p) for p in error["loc"][2:])
+    return f"{error['msg']} (at {inside})" if inside else error["msg"]
 
 
 async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

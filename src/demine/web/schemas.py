@@ -9,15 +9,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from demine.domain.entities import ENTITIES, Entity
-from demine.domain.entities import Field as EntityField
+from demine.web.openapi_schemas import CODE_MAX, NOT_BLANK, geometry_type, value_type
 
-
-class Geometry(BaseModel):
-    """A GeoJSON geometry in longitude/latitude (EPSG:4326)."""
-
-    model_config = ConfigDict(extra="forbid")
-    type: str
-    coordinates: Any
+ORGANISATION_NOTE = ("The owning organisation (id or code). Left out, the signed-in user's own "
+                     "organisation; administrators, who have none, must give it (422).")
+# How records come back: codes lists as stored (comma-separated), references as ids.
+_PUBLIC_KINDS: dict[str, Any] = {"text": str, "int": int, "float": float, "date": dt.date,
+                                 "bool": bool, "code": str, "codes": str, "ref": int | str}
 
 
 class Page(BaseModel):
@@ -30,9 +28,13 @@ class Page(BaseModel):
 
 
 class ReviewDecision(BaseModel):
-    """An authority's decision on submitted data."""
+    """An authority's decision on submitted data; a rejection needs a reason (services/review
+    refuses one without, naming ``reason``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "if": {"properties": {"decision": {"const": "reject"}}},
+        "then": {"required": ["reason"],
+                 "properties": {"reason": {"type": "string", "pattern": NOT_BLANK}}}})
     decision: Literal["approve", "reject"]
     reason: str | None = Field(default=None, max_length=2000)
 
@@ -53,36 +55,45 @@ class AccessToken(BaseModel):
     expires_in: int | None = None
 
 
-def _annotation(f: EntityField) -> Any:
-    kinds = {"text": str, "int": int, "float": float, "date": dt.date, "bool": bool,
-             "codes": str}
-    if f.kind == "code" and f.vocabulary is not None:
-        return Literal[tuple(m.value for m in f.vocabulary)]
-    if f.kind == "ref":
-        return int | str
-    return kinds[f.kind]
-
-
 def _camel(name: str) -> str:
     return "".join(part.title() for part in name.split("_"))
 
 
-def _write_fields(ent: Entity) -> dict[str, Any]:
-    fields: dict[str, Any] = {"code": (str | None, Field(default=None, max_length=48))}
+def _write_fields(ent: Entity, *, create: bool) -> dict[str, Any]:
+    """Body fields: on create, the entity's required fields (and its geometry, where required)
+    must be there; on update (a JSON merge patch) any may be left out, but ``null`` clears
+    only what may be empty."""
+    fields: dict[str, Any] = {
+        "code": (str | None, Field(default=None, max_length=CODE_MAX))}
     for f in ent.fields:
-        fields[f.name] = (_annotation(f) | None, None)
+        if f.name == "organisation_id":  # the caller's own organisation when left out
+            fields[f.name] = _slot(value_type(f), required=False, create=create,
+                                   description=ORGANISATION_NOTE)
+        else:
+            fields[f.name] = _slot(value_type(f), required=f.required, create=create)
     if ent.geometry:
-        fields["geometry"] = (Geometry | None, None)
+        fields["geometry"] = _slot(geometry_type(ent.geometry), required=ent.geometry_required,
+                                   create=create)
     if ent.name == "activities":
-        fields["released_geometry"] = (Geometry | None, None)
+        fields["released_geometry"] = _slot(
+            geometry_type(ent.geometry), required=False, create=create,
+            description="The ground this activity releases (cancelled, reduced or cleared): "
+                        "inside its hazard.")
     return fields
+
+
+def _slot(annotation: Any, *, required: bool, create: bool, description: str | None = None):
+    if required and create:
+        return (annotation, Field(..., description=description))
+    if required:
+        return (annotation, Field(default=None, description=description))
+    return (annotation | None, Field(default=None, description=description))
 
 
 def _public_fields(ent: Entity) -> dict[str, Any]:
     fields: dict[str, Any] = {"id": (int, ...), "code": (str, ...)}
     for f in ent.fields:
-        annotation = str if f.kind == "code" else _annotation(f)
-        fields[f.name] = (annotation | None, None)
+        fields[f.name] = (_PUBLIC_KINDS[f.kind] | None, None)
     if "organisation_id" in fields:
         fields["organisation"] = (str | None, None)
     if ent.geometry:
@@ -100,8 +111,10 @@ def models_for(ent: Entity) -> tuple[type[BaseModel], type[BaseModel], type[Base
     base = _camel(ent.name.removesuffix("s") if not ent.name.endswith("ies")
                   else ent.name[:-3] + "y")
     strict = ConfigDict(extra="forbid")
-    create = create_model(f"{base}Create", __config__=strict, **_write_fields(ent))
-    updates = create_model(f"{base}Update", __config__=strict, **_write_fields(ent))
+    create = create_model(f"{base}Create", __config__=strict,
+                          **_write_fields(ent, create=True))
+    updates = create_model(f"{base}Update", __config__=strict,
+                           **_write_fields(ent, create=False))
     public = create_model(f"{base}Public", __config__=ConfigDict(extra="allow"),
                           **_public_fields(ent))
     return create, updates, public

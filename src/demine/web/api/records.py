@@ -133,7 +133,8 @@ def _write_routes(layer: str, create_body, update_body):
 
 
 def _review_route(layer: str):
-    def review_item(record_id: RecordId, decision: ReviewDecision, response: Response,
+    def review_item(record_id: RecordId, decision: Annotated[ReviewDecision, Body()],
+                    response: Response,
                     actor: WriterDep, database: DatabaseDep,
                     if_match: Annotated[str | None, Header()] = None) -> dict[str, Any]:
         with database.transaction() as uow:
