@@ -234,3 +234,14 @@ def test_init_refuses_a_file_that_is_not_sqlite_and_creates_a_missing_one(tmp_pa
     fresh = stores["missing"][0]
     assert cli.raw("init", "--db", str(fresh)).exit_code == 0
     assert cli.raw("stats", "--db", str(fresh)).exit_code == 0
+
+
+def test_positions_may_carry_an_altitude(api):
+    """GeoJSON positions from GPS receivers have a third value: it is accepted, not refused."""
+    client, headers = api
+    ring = [[31.0, 48.0, 120.5], [31.002, 48.0, 121.0], [31.002, 48.002, 119.0],
+            [31.0, 48.0, 120.5]]
+    response = client.post("/api/v1/hazards", headers=headers, json={
+        "name": "On the slope", "hazard_type": "SHA", "reported_on": "2025-01-02",
+        "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    assert response.status_code == 201, response.text

@@ -4,10 +4,11 @@ responses of the OpenAPI document: what the API enforces, said in its schema."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from demine.domain.entities import ENTITIES
 from demine.domain.entities import Field as EntityField
@@ -19,19 +20,30 @@ TEXT_MAX = 10_000  # domain/validation: longer text is refused
 NOT_BLANK = r"\S"  # blank text is "missing" to the services
 CODE_MAX = 48
 
-Longitude = Annotated[float, Field(ge=-180, le=180)]
-Latitude = Annotated[float, Field(ge=-90, le=90)]
-Position = Annotated[tuple[Longitude, Latitude],
-                     Field(description="[longitude, latitude] (EPSG:4326)")]
+def _finite(value: Any) -> Any:
+    """A coordinate that is NaN or infinite is named as such, not as out of range."""
+    if isinstance(value, float) and math.isnan(value):
+        raise ValueError("coordinate is not a number")
+    if isinstance(value, float) and math.isinf(value):
+        raise ValueError("coordinate is not finite")
+    return value
+
+
+Longitude = Annotated[float, BeforeValidator(_finite), Field(ge=-180, le=180)]
+Latitude = Annotated[float, BeforeValidator(_finite), Field(ge=-90, le=90)]
+Altitude = Annotated[float, BeforeValidator(_finite)]
+Position = Annotated[tuple[Longitude, Latitude] | tuple[Longitude, Latitude, Altitude],
+                     Field(description="[longitude, latitude(, altitude)] (EPSG:4326)")]
 # A linear ring: four positions or more, the last one equal to the first (closure, like
-# self-intersection, is not expressible in JSON Schema; the API refuses it with 422).
-Ring = Annotated[list[Position], Field(min_length=4, max_length=10_000)]
+# self-intersection, is not expressible in JSON Schema; the API refuses it with 422). How
+# many vertices a geometry may have is a setting (DEMINE_MAX_VERTICES), checked by the API.
+Ring = Annotated[list[Position], Field(min_length=4)]
 COORDINATES: dict[str, Any] = {
     "Point": Position,
-    "LineString": Annotated[list[Position], Field(min_length=2, max_length=10_000)],
-    "Polygon": Annotated[list[Ring], Field(min_length=1, max_length=100)],
-    "MultiPolygon": Annotated[list[Annotated[list[Ring], Field(min_length=1, max_length=100)]],
-                              Field(min_length=1, max_length=100)],
+    "LineString": Annotated[list[Position], Field(min_length=2)],
+    "Polygon": Annotated[list[Ring], Field(min_length=1)],
+    "MultiPolygon": Annotated[list[Annotated[list[Ring], Field(min_length=1)]],
+                              Field(min_length=1)],
 }
 
 
