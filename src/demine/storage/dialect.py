@@ -103,15 +103,17 @@ def sync_id_sequence(conn, table_name: str) -> None:
     """After inserting explicit ids, move PostgreSQL's id sequence past them (never back)."""
     if is_sqlite(conn):
         return
-    sequence = f"pg_get_serial_sequence('{table_name}', 'id')"
+    sequence = _sequence_name(conn, table_name)
+    if sequence is None:  # no id sequence (a history table: its key is history_id)
+        return
     conn.exec_driver_sql(
-        f"SELECT setval({sequence}, GREATEST((SELECT max(id) FROM {table_name}), "
+        f"SELECT setval('{sequence}', GREATEST((SELECT max(id) FROM {table_name}), "
         f"(SELECT last_id FROM id_high_water WHERE table_name = '{table_name}'), "
-        f"(SELECT last_value FROM {_sequence_name(conn, table_name)}), 1))"
+        f"(SELECT last_value FROM {sequence}), 1))"
     )
 
 
-def _sequence_name(conn, table_name: str) -> str:
+def _sequence_name(conn, table_name: str) -> str | None:
     return conn.exec_driver_sql(
         f"SELECT pg_get_serial_sequence('{table_name}', 'id')").scalar_one()
 
@@ -122,9 +124,10 @@ def id_floor(conn, table_name: str) -> int:
         f"SELECT coalesce((SELECT last_id FROM id_high_water WHERE table_name = "
         f"'{table_name}'), 0), coalesce((SELECT max(id) FROM {table_name}), 0)").one()
     floor = max(high)
-    if not is_sqlite(conn):
+    sequence = None if is_sqlite(conn) else _sequence_name(conn, table_name)
+    if sequence is not None:
         last, called = conn.exec_driver_sql(
-            f"SELECT last_value, is_called FROM {_sequence_name(conn, table_name)}").one()
+            f"SELECT last_value, is_called FROM {sequence}").one()
         floor = max(floor, last if called else last - 1)
     return int(floor)
 
