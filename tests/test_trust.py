@@ -510,6 +510,13 @@ def test_hidden_and_missing_records_get_the_same_answers(world):
                                      headers={**world.headers["opb"], "If-Match": '"x"'})
                    for i in (hidden["id"], missing)]
         _same(*answers, hidden["id"], missing)
+    for method, body in (("GET", None), ("PATCH", {"type": "Feature", "properties": {
+            "name": "x"}}), ("PUT", {"type": "Feature", "geometry": hidden["geometry"],
+                                     "properties": {"hazard_type": "SHA"}}), ("DELETE", None)):
+        answers = [world.api.request(method, f"/ogc/collections/hazards/items/{i}", json=body,
+                                     headers=world.headers["opb"])
+                   for i in (hidden["id"], missing)]
+        _same(*answers, hidden["id"], missing)
     refs = [world.api.post("/api/v1/activities", headers=world.headers["opb"], json={
         "hazard_id": i, "kind": "nts", "status": "planned", "start_date": "2025-06-01",
         "geometry": hidden["geometry"]}) for i in (hidden["id"], missing)]
