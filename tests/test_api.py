@@ -342,10 +342,14 @@ def test_activity_release_books_on_the_hazard_ledger(api, operator, as_role):
     assert after["status"] == "worked_on" and after["version"] > hazard["version"]
     _balance(after)
 
-    # Deleting the clearance undoes its release.
+    # Deleting the approved clearance waits for the authority, then undoes its release.
     location = clearance.headers["Location"]
     etag = api.get(location, headers=operator).headers["ETag"]
-    assert api.delete(location, headers={**operator, "If-Match": etag}).status_code == 204
+    assert api.delete(location, headers={**operator, "If-Match": etag}).status_code == 202
+    assert api.get(f"/api/v1/hazards/{hazard['id']}", headers=operator).json() == after
+    etag = api.get(location, headers=authority).headers["ETag"]
+    assert api.post(f"{location}/review", json={"decision": "approve"},
+                    headers={**authority, "If-Match": etag}).status_code == 200
     undone = api.get(f"/api/v1/hazards/{hazard['id']}", headers=operator).json()
     assert undone["cleared_m2"] == pytest.approx(0, abs=1e-6)
     assert undone["cancelled_m2"] == pytest.approx(after["cancelled_m2"], rel=1e-9)

@@ -1133,7 +1133,15 @@ def _expected_write(oracle: Oracle, role: str, action: str, rec: Rec) -> set[int
         return {200} if not oracle.hidden_refs(role, rec) else {422}
     if action == "review":
         return {200} if rec.status == "submitted" else {409}
+    if waits(oracle, role, rec):
+        return {202}  # an operator's deletion of approved data waits for the authority
     return {204, 409}  # 409: still referenced by other records
+
+
+def waits(oracle: Oracle, role: str, rec: Rec) -> bool:
+    """Whether a change by ``role`` to ``rec`` is a proposal (approved data stays official)."""
+    return rec.layer in RECORD_LAYERS and rec.status == "approved" and \
+        oracle.enters_as(role) == "submitted"
 
 
 def _sampled(env: Env, layer: str) -> None:
@@ -1165,12 +1173,17 @@ def _run_writes(env: Env, role: str, action: str, layer: str, targets: list[Rec]
         if code == 409 and action == "delete" and "referenced" not in response.text:
             report.add(f"{where}: 409 that is not about references: {response.text[:160]}")
         if code == 200 and action == "update" and layer in RECORD_LAYERS:
-            if after.status != oracle.enters_as(role):
+            if waits(oracle, role, rec):
+                if after != rec or "pending_change" not in response.json():
+                    report.add(f"{where}: an edit of approved data did not wait")
+            elif after.status != oracle.enters_as(role):
                 report.add(f"{where}: asked for approval, got {after.status}")
             _check_personal(report, oracle, role, after, response.json(), where,
                             bug="BUG-write-response-unredacted")
         if code == 204 and after is not None:
             report.add(f"{where}: 204 but the record is still there")
+        if code == 202 and after != rec:
+            report.add(f"{where}: a deletion waiting for the authority changed the record")
     return report
 
 

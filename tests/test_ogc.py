@@ -447,6 +447,13 @@ def test_activity_releases_land_only_from_its_property(client):
     after = all_features(client, "land_releases", headers=headers, hazard_id=hazard_id)
     assert [f["properties"]["activity_id"] for f in after] == [int(released.json()["id"])]
     ledger = client.get(f"/ogc/collections/hazards/items/{hazard_id}", headers=headers).json()
+    assert ledger["properties"]["cleared_m2"] == 0  # pending until the authority approves
+    authority = bearer(client, "authority")
+    url = f"/api/v1/activities/{released.json()['id']}"
+    etag = client.get(url, headers=authority).headers["ETag"]
+    assert client.post(f"{url}/review", json={"decision": "approve"},
+                       headers={**authority, "If-Match": etag}).status_code == 200
+    ledger = client.get(f"/ogc/collections/hazards/items/{hazard_id}", headers=headers).json()
     assert ledger["properties"]["cleared_m2"] > 0
     refused = client.post("/ogc/collections/land_releases/items", headers=headers,
                           json={"type": "Feature", "geometry": None, "properties": {}})

@@ -178,8 +178,13 @@ def test_a_submitted_release_moves_no_figure_until_approved(world):
     assert world.stats()["cleared_m2"] == pytest.approx(
         stats_before["cleared_m2"] + geodesic_m2(west), abs=0.02)
 
-    # Deleting the approved activity takes its release off the ledger again.
-    assert world.write("DELETE", activity, "opb").status_code == 204
+    # The operator's deletion of the approved activity waits for the authority; once
+    # approved, its release comes off the ledger.
+    asked = world.write("DELETE", activity, "opb")
+    assert asked.status_code == 202 and asked.json()["pending_change"]["action"] == "delete"
+    assert world.get(path, "anonymous").json() == counted
+    assert world.review(activity, "approve").status_code == 200
+    assert world.get(activity, "opb").status_code == 404
     assert world.get(path, "anonymous").json()["cleared_m2"] == pytest.approx(0, abs=1e-6)
     assert world.stats()["cleared_m2"] == pytest.approx(stats_before["cleared_m2"], abs=0.02)
 
@@ -212,59 +217,83 @@ OPS = st.lists(st.tuples(st.sampled_from(["submit", "approve", "reject", "edit",
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=OPS)
 def test_the_ledger_counts_exactly_the_approved_releases(world, ops):
-    """Random submit / approve / reject / edit / delete sequences of releases on one hazard:
-    the hazard's ledger, remaining area and the national statistics always equal what the
-    approved releases add up to; pending and approved ground is never claimed twice."""
+    """Random submit / approve / reject / edit / redraw / delete sequences of releases on one
+    hazard: the hazard's ledger, remaining area and the national statistics always equal what
+    the approved releases add up to; an operator's edit or deletion of an approved activity
+    waits for the authority and moves nothing until approved; pending and approved ground is
+    never claimed twice."""
     hazard = world.hazard()
     parts = quarters(hazard)
     path = f"/api/v1/hazards/{hazard['id']}"
     start = world.stats()["cleared_m2"]
-    model: dict[int, tuple[int, str]] = {}  # activity id → (quarter, review status)
+    model: dict[int, list] = {}  # activity id → [quarter, review status, waiting change]
+
+    def taken(but: int | None = None) -> set[int]:
+        return {q for t, (q, s, _) in model.items() if t != but and s != "rejected"}
+
     for op, k in ops:
         mine = sorted(model)
         if op == "submit":
-            taken = {q for q, status in model.values() if status != "rejected"}
             response = world.release(hazard, parts[k], sensitivity="shared")
-            if k in taken:
+            if k in taken():
                 assert response.status_code == 422, response.text
             else:
                 assert response.status_code == 201, response.text
-                model[response.json()["id"]] = (k, "submitted")
+                model[response.json()["id"]] = [k, "submitted", None]
             continue
         if not mine:
             continue
         target = mine[k % len(mine)]
-        quarter, status = model[target]
+        entry = model[target]
+        quarter, status, waiting = entry
         url = f"/api/v1/activities/{target}"
         if op in ("approve", "reject"):
             response = world.review(url, op)
             if status == "submitted":
                 assert response.status_code == 200, response.text
-                model[target] = (quarter, "approved" if op == "approve" else "rejected")
+                entry[1] = "approved" if op == "approve" else "rejected"
+            elif status == "approved" and waiting is None:
+                assert response.status_code == 409, response.text
+            elif status == "approved" and op == "reject":
+                assert response.status_code == 200, response.text
+                entry[2] = None
+            elif status == "approved" and waiting == ("delete",):
+                assert response.status_code == 200, response.text
+                del model[target]
+            elif status == "approved":
+                moved_to = waiting[1]
+                if moved_to is not None and moved_to in taken(but=target):
+                    assert response.status_code == 422, response.text
+                else:
+                    assert response.status_code == 200, response.text
+                    entry[0], entry[2] = (quarter if moved_to is None else moved_to), None
             else:  # the authority does not see others' rejected records at all
-                assert response.status_code == (409 if status == "approved" else 404), \
-                    response.text
-        elif op == "move":  # the released polygon redrawn over another quarter
-            response = world.write("PATCH", url, "opa", {"geometry": mapping(parts[k]),
-                                                         "released_geometry": mapping(parts[k])})
-            taken = {q for t, (q, s) in model.items() if t != target and s != "rejected"}
-            if k in taken:
-                assert response.status_code == 422, response.text
-            else:
+                assert response.status_code == 404, response.text
+        elif op in ("edit", "move"):
+            body = {"depth_cm": 20 + k} if op == "edit" else {
+                "geometry": mapping(parts[k]), "released_geometry": mapping(parts[k])}
+            response = world.write("PATCH", url, "opa", body)
+            if status == "approved":  # waits for the authority
                 assert response.status_code == 200, response.text
-                model[target] = (k, "submitted")
-        elif op == "edit":  # the operator's edit sends it back to review
-            response = world.write("PATCH", url, "opa", {"depth_cm": 20 + k})
-            taken = {q for t, (q, s) in model.items() if t != target and s != "rejected"}
-            if status == "rejected" and quarter in taken:
-                assert response.status_code == 422, response.text
+                assert response.json()["pending_change"]["action"] == "update"
+                before = waiting[1] if waiting and waiting[0] == "update" else None
+                entry[2] = ("update", k if op == "move" else before)
             else:
-                assert response.status_code == 200, response.text
-                model[target] = (quarter, "submitted")
+                lands = k if op == "move" else quarter
+                if lands in taken(but=target):
+                    assert response.status_code == 422, response.text
+                else:
+                    assert response.status_code == 200, response.text
+                    entry[0], entry[1] = lands, "submitted"
         else:
-            assert world.write("DELETE", url, "opa").status_code == 204
-            del model[target]
-        counted = sum(geodesic_m2(parts[q]) for q, s in model.values() if s == "approved")
+            response = world.write("DELETE", url, "opa")
+            if status == "approved":
+                assert response.status_code == 202, response.text
+                entry[2] = ("delete",)
+            else:
+                assert response.status_code == 204, response.text
+                del model[target]
+        counted = sum(geodesic_m2(parts[q]) for q, s, _ in model.values() if s == "approved")
         ledger = world.get(path, "anonymous").json()
         assert ledger["cleared_m2"] == pytest.approx(counted, abs=0.01)
         assert ledger["remaining_m2"] == pytest.approx(ledger["baseline_m2"] - counted, abs=0.01)
@@ -291,6 +320,40 @@ def test_unapproved_finds_count_no_eo_destroyed_until_approved(world):
     assert world.stats("authority")["eo_destroyed"]["ap_mine"] == before + 3
 
 
+def test_an_edit_of_approved_data_waits_and_moves_no_figure(world):
+    """An operator's edit of an approved hazard or find is a proposal: the public, the map
+    and the statistics keep the approved version until the authority approves the change."""
+    hazard = world.hazard(owner="OPA")
+    path = f"/api/v1/hazards/{hazard['id']}"
+    point = shape(hazard["geometry"]).centroid
+    find = world.api.post("/api/v1/eo_finds", headers=world.headers["admin"], json={
+        "hazard_id": hazard["id"], "category": "uxo", "quantity": 3, "organisation_id": "OPA",
+        "disposal": "destroyed_in_situ", "found_on": "2025-06-03", "sensitivity": "public",
+        "geometry": mapping(point)})
+    assert find.status_code == 201, find.text
+    find_path = f"/api/v1/eo_finds/{find.json()['id']}"
+    public, stats = world.get(path, "anonymous"), world.stats()
+    smaller = box(*shape(hazard["geometry"]).bounds).buffer(-0.0005)
+    edited = world.write("PATCH", path, "opa", {"geometry": mapping(smaller), "name": "moved"})
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["pending_change"]["changes"]["name"] == "moved"
+    assert edited.json()["review_status"] == "approved" and edited.json().get("name") is None
+    assert world.write("PATCH", find_path, "opa", {"quantity": 300}).status_code == 200
+    assert world.get(path, "anonymous").json() == public.json()
+    assert "pending_change" not in world.get(path, "opb").json()  # a partner sees none of it
+    assert world.stats() == stats
+    assert world.get(path, "authority").json()["pending_change"]["proposed_by"] == "opa@t.org"
+    assert world.review(path, "approve").status_code == 200
+    assert world.review(find_path, "reject").status_code == 200
+    applied = world.get(path, "anonymous").json()
+    assert applied["name"] == "moved" and applied["recorded_by"] == "opa@t.org"
+    assert applied["baseline_m2"] == pytest.approx(geodesic_m2(smaller), rel=1e-6)
+    assert world.get(find_path, "anonymous").json()["quantity"] == 3
+    assert world.stats()["eo_destroyed"]["uxo"] == stats["eo_destroyed"]["uxo"]
+    assert world.stats()["baseline_m2"] == pytest.approx(
+        stats["baseline_m2"] - hazard["baseline_m2"] + geodesic_m2(smaller), abs=0.05)
+
+
 # --- 2. write responses are redacted like GET -------------------------------------------
 
 def test_every_write_response_is_what_get_shows(world):
@@ -310,12 +373,15 @@ def test_every_write_response_is_what_get_shows(world):
     writes = [("opa", lambda: created),
               ("opa", lambda: world.write("PATCH", path, "opa", {"activity_at_time": "farming"})),
               ("authority", lambda: world.review(path, "approve")),
-              ("admin", lambda: world.write("PATCH", path, "admin", {"exact_age": 35}))]
+              ("admin", lambda: world.write("PATCH", path, "admin", {"exact_age": 35})),
+              ("opa", lambda: world.write("PATCH", path, "opa", {"full_name": "O. K."}))]
     for who, write in writes:
         response = write()
         assert response.status_code in (200, 201), response.text
         body = response.json()
         assert all(body[k] is None for k in personal), (who, body)
+        waiting = body.get("pending_change") or {"changes": {}}
+        assert all(waiting["changes"].get(k) is None for k in personal), body
         read = world.get(path, who)
         assert body == read.json() and response.headers["ETag"] == read.headers["ETag"]
     # What was written is stored; only the readers without the grant do not see it.
@@ -442,6 +508,13 @@ def test_hidden_and_missing_records_get_the_same_answers(world):
                                  ("POST", "/taskings", {"organisation": "OPB"})):
         answers = [world.api.request(method, f"/api/v1/hazards/{i}{suffix}", json=body,
                                      headers={**world.headers["opb"], "If-Match": '"x"'})
+                   for i in (hidden["id"], missing)]
+        _same(*answers, hidden["id"], missing)
+    for method, body in (("GET", None), ("PATCH", {"type": "Feature", "properties": {
+            "name": "x"}}), ("PUT", {"type": "Feature", "geometry": hidden["geometry"],
+                                     "properties": {"hazard_type": "SHA"}}), ("DELETE", None)):
+        answers = [world.api.request(method, f"/ogc/collections/hazards/items/{i}", json=body,
+                                     headers=world.headers["opb"])
                    for i in (hidden["id"], missing)]
         _same(*answers, hidden["id"], missing)
     refs = [world.api.post("/api/v1/activities", headers=world.headers["opb"], json={

@@ -10,14 +10,16 @@ from __future__ import annotations
 from sqlalchemy import delete, or_
 
 from demine.storage.database import UnitOfWork
-from demine.storage.tables import record_grants, sharing_agreements, taskings
+from demine.storage.tables import pending_changes, record_grants, sharing_agreements, taskings
 
 
 def forget_record(uow: UnitOfWork, layer: str, record_id: int) -> None:
-    """Delete the grants, taskings and agreements that name a deleted record."""
+    """Delete the grants, taskings, agreements and waiting changes of a deleted record."""
     conn = uow.conn
     conn.execute(delete(record_grants).where(record_grants.c.table_name == layer,
                                              record_grants.c.record_id == record_id))
+    conn.execute(delete(pending_changes).where(pending_changes.c.table_name == layer,
+                                               pending_changes.c.record_id == record_id))
     if layer == "hazards":
         conn.execute(delete(taskings).where(taskings.c.hazard_id == record_id))
     if layer == "organisations":

@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from demine.domain.actors import Actor
-from demine.domain.entities import Entity, entity
+from demine.domain.entities import ENTITIES, Entity, entity
 from demine.domain.errors import (
     Conflict,
     Invalid,
@@ -24,7 +24,7 @@ from demine.domain.errors import (
 from demine.domain.geometry_rules import as_multipolygon, check_geometry
 from demine.domain.permissions import initial_review_status, refusal
 from demine.domain.validation import coerce_record
-from demine.services import access, audit, history, rights
+from demine.services import access, audit, history, proposals, rights
 from demine.services.permissions import CHILDREN, redact, require_visible
 from demine.services.references import Resolver
 from demine.storage import dialect
@@ -66,6 +66,7 @@ class Hooks:
 
 
 HOOKS: dict[str, Hooks] = {}
+APPROVED = "approved"
 
 
 def label(ent: Entity, raw: dict[str, Any], fallback: str = "new") -> str:
@@ -141,35 +142,80 @@ def update_record(
         rights.check_update(actor, layer, old, values, record=record)
 
     change = _prepare(uow, actor, ent, merged, Resolver(uow, actor), old=old, allowed=allowed)
-    t = table(layer)
-    values, where = change.values, [t.c.id == record_id]
-    if ent.versioned:
-        values["review_status"] = _review_status(actor, changes.get("review_status"),
-                                                 old["review_status"])
-    if ent.versioned:
-        history.archive(uow, layer, old, actor=actor)
-        values.update(version=old["version"] + 1, recorded_at=uow.now, recorded_by=actor.name)
-        where.append(t.c.version == old["version"])
-    result = uow.conn.execute(update(t).where(*where).values(**values))
-    if result.rowcount != 1:
-        raise PreconditionFailed(f"{ent.label} {old['code']} changed meanwhile; reload it")
-    row = _after_write(change, layer, record_id)
+    status = _review_status(actor, changes.get("review_status"), old["review_status"]) \
+        if ent.versioned else None
+    if ent.versioned and old["review_status"] == APPROVED and status != APPROVED:
+        # approved data stays official: the edit waits for the authority
+        proposals.propose(uow, actor=actor, layer=layer, old=old, action="update",
+                          changes=changes)
+        audit.append(uow, actor=actor, action=f"{layer}.propose", table=layer,
+                     record_id=record_id, code=old["code"], before=old,
+                     detail=audit.canonical({"change": "update", "fields": sorted(changes)}))
+        return get_record(uow, actor=actor, layer=layer, record_id=record_id)
+    row = _store_update(change, old, status, recorded_by=actor.name)
     audit.append(uow, actor=actor, action=f"{layer}.update", table=layer, record_id=record_id,
                  code=row["code"], before=old, after=row, detail=_detail(change))
     return redact(actor, layer, row)
 
 
+def apply_proposal(uow: UnitOfWork, *, actor: Actor, layer: str, old: dict[str, Any],
+                   proposal: dict[str, Any]) -> dict[str, Any] | None:
+    """Apply an approved proposal (as its proposer wrote it); the new row, None if deleted."""
+    ent = entity(layer)
+    if proposal["base_version"] != old["version"]:
+        raise Conflict(f"{ent.label} {old['code']} changed since the proposal; reject it")
+    proposals.forget(uow, layer, old["id"])
+    if proposal["action"] == "delete":
+        _delete(uow, actor, ent, layer, old)
+        return None
+    merged = {**_raw_of(ent, old), **proposal["changes"]}
+    change = _prepare(uow, actor, ent, merged, Resolver(uow), old=old)
+    return _store_update(change, old, APPROVED, recorded_by=proposal["proposed_by"])
+
+
+def _store_update(change: Change, old: dict[str, Any], status: str | None, *,
+                  recorded_by: str) -> dict[str, Any]:
+    """Write a prepared update as the record's next version; the stored row after hooks."""
+    uow, ent, layer = change.uow, change.entity, change.entity.name
+    t = table(layer)
+    values, where = change.values, [t.c.id == old["id"]]
+    if ent.versioned:
+        values["review_status"] = status
+        history.archive(uow, layer, old, actor=change.actor)
+        values.update(version=old["version"] + 1, recorded_at=uow.now, recorded_by=recorded_by)
+        where.append(t.c.version == old["version"])
+    result = uow.conn.execute(update(t).where(*where).values(**values))
+    if result.rowcount != 1:
+        raise PreconditionFailed(f"{ent.label} {old['code']} changed meanwhile; reload it")
+    return _after_write(change, layer, old["id"])
+
+
 def delete_record(
     uow: UnitOfWork, *, actor: Actor, layer: str, record_id: int,
     expected_version: int | None = None,
-) -> None:
-    """Delete one record; its last version stays in history."""
+) -> dict[str, Any] | None:
+    """Delete one record; its last version stays in history. An operator's deletion of an
+    approved record waits for the authority: the record as it stands is returned then."""
     ent = entity(layer)
     require_visible(uow, actor, layer, record_id)
     old = _row(uow, layer, record_id)
     _authorise(actor, "delete", layer, _owned(uow, layer, old))
     rights.check_delete(actor, layer, old, record=label(ent, old))
     _check_version(ent, old, expected_version)
+    if ent.versioned and old["review_status"] == APPROVED and \
+            _review_status(actor, None, APPROVED) != APPROVED:
+        proposals.propose(uow, actor=actor, layer=layer, old=old, action="delete")
+        audit.append(uow, actor=actor, action=f"{layer}.propose", table=layer,
+                     record_id=record_id, code=old["code"], before=old,
+                     detail=audit.canonical({"change": "delete"}))
+        return get_record(uow, actor=actor, layer=layer, record_id=record_id)
+    _delete(uow, actor, ent, layer, old)
+    return None
+
+
+def _delete(uow: UnitOfWork, actor: Actor, ent: Entity, layer: str,
+            old: dict[str, Any]) -> None:
+    record_id = old["id"]
     change = Change(uow, actor, ent, label(ent, old), Resolver(uow, actor), {}, {}, old=old)
     _hooks(layer).before_delete(change)
     if ent.versioned:
@@ -187,9 +233,17 @@ def delete_record(
 
 
 def get_record(uow: UnitOfWork, *, actor: Actor, layer: str, record_id: int) -> dict[str, Any]:
-    """One record as ``actor`` may see it (NotFound when it may not)."""
+    """One record as ``actor`` may see it (NotFound when it may not), with the change waiting
+    on it for its owner and the authority."""
     require_visible(uow, actor, layer, record_id)
-    return redact(actor, layer, _row(uow, layer, record_id))
+    row = redact(actor, layer, _row(uow, layer, record_id))
+    reviewed = layer in ENTITIES and ENTITIES[layer].versioned  # proposals: records only
+    if reviewed and (actor.is_admin or actor.at_authority or
+                                    row.get("organisation_id") == actor.organisation_id):
+        waiting = proposals.pending(uow, layer, record_id)
+        if waiting is not None:
+            row["pending_change"] = proposals.shown(waiting, lambda d: redact(actor, layer, d))
+    return row
 
 
 def _owned(uow: UnitOfWork, layer: str, record: dict[str, Any]) -> dict[str, Any]:

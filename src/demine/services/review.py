@@ -10,9 +10,9 @@ from demine.domain.actors import Actor
 from demine.domain.entities import entity
 from demine.domain.errors import Conflict, Invalid, PermissionDenied, PreconditionFailed, Problem
 from demine.domain.permissions import refusal
-from demine.services import audit, history
+from demine.services import audit, history, proposals
 from demine.services.permissions import redact, require_visible
-from demine.services.records import hooks_for
+from demine.services.records import apply_proposal, get_record, hooks_for
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import table
 
@@ -23,7 +23,8 @@ def review_record(
     uow: UnitOfWork, *, actor: Actor, layer: str, record_id: int, decision: str,
     reason: str | None = None, expected_version: int | None = None,
 ) -> dict[str, Any]:
-    """Approve or reject a submitted record (a rejection needs a reason); kept in history."""
+    """Approve or reject a submitted record, or the change proposed to an approved one (a
+    rejection needs a reason); kept in history."""
     ent = entity(layer)
     if not ent.versioned:
         raise Invalid(Problem(layer, "layer", "reference data is not reviewed"))
@@ -38,10 +39,14 @@ def review_record(
     why = refusal(actor, "review", layer, old)
     if why:
         raise PermissionDenied(why)
-    if old["review_status"] != "submitted":
-        raise Conflict(f"{ent.label} {old['code']} is {old['review_status']}, not submitted")
     if expected_version is not None and old["version"] != expected_version:
         raise PreconditionFailed(f"{ent.label} {old['code']} is at version {old['version']}")
+    waiting = proposals.pending(uow, layer, record_id) if old["review_status"] == "approved" \
+        else None
+    if waiting is not None:
+        return _decide_proposal(uow, actor, layer, old, waiting, decision, reason)
+    if old["review_status"] != "submitted":
+        raise Conflict(f"{ent.label} {old['code']} is {old['review_status']}, not submitted")
     history.archive(uow, layer, old, actor=actor)
     values = {"review_status": DECISIONS[decision], "review_note": reason,
               "version": old["version"] + 1, "recorded_at": uow.now, "recorded_by": actor.name}
@@ -53,3 +58,21 @@ def review_record(
     audit.append(uow, actor=actor, action=f"{layer}.{decision}", table=layer,
                  record_id=record_id, code=old["code"], before=old, after=row, detail=detail)
     return redact(actor, layer, row)
+
+
+def _decide_proposal(uow: UnitOfWork, actor: Actor, layer: str, old: dict[str, Any],
+                     waiting: dict[str, Any], decision: str,
+                     reason: str | None) -> dict[str, Any]:
+    """Apply (approve) or drop (reject) the change proposed to an approved record."""
+    detail = {"change": waiting["action"], "proposed_by": waiting["proposed_by"],
+              "reason": reason}
+    if decision == "reject":
+        proposals.forget(uow, layer, old["id"])
+        audit.append(uow, actor=actor, action=f"{layer}.reject", table=layer,
+                     record_id=old["id"], code=old["code"], before=old,
+                     detail=audit.canonical(detail))
+        return get_record(uow, actor=actor, layer=layer, record_id=old["id"])
+    row = apply_proposal(uow, actor=actor, layer=layer, old=old, proposal=waiting)
+    audit.append(uow, actor=actor, action=f"{layer}.approve", table=layer, record_id=old["id"],
+                 code=old["code"], before=old, after=row, detail=audit.canonical(detail))
+    return redact(actor, layer, row if row is not None else old)

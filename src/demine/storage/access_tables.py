@@ -109,3 +109,22 @@ taskings = Table(
     Column("created_by", String(200), nullable=False),
     UniqueConstraint("hazard_id", "organisation_id"),
 )
+
+# Changes an operator proposed to an approved record (an edit or a deletion): the approved
+# version stays the official one, in every figure, tile and public view, until the authority
+# approves the change (then applied) or rejects it (then dropped). One per record.
+pending_changes = Table(
+    "pending_changes",
+    metadata,
+    _id(),
+    Column("table_name", String(40), nullable=False),
+    Column("record_id", Integer, nullable=False),
+    Column("action", String(8), nullable=False),
+    Column("base_version", Integer, nullable=False),
+    Column("changes", Text, nullable=False, server_default="{}"),
+    Column("organisation_id", Integer, ForeignKey("organisations.id")),
+    Column("proposed_by", String(200), nullable=False),
+    Column("proposed_at", Timestamp, nullable=False),
+    UniqueConstraint("table_name", "record_id"),
+    _check_in("action", ["update", "delete"]),
+)

@@ -383,6 +383,7 @@ from demine.storage.access_tables import (  # noqa: E402  (needs the helpers abo
     api_tokens,
     id_high_water,
     login_failures,
+    pending_changes,
     record_grants,
     sharing_agreements,
     taskings,
@@ -391,6 +392,6 @@ from demine.storage.access_tables import (  # noqa: E402  (needs the helpers abo
 from demine.storage.history_tables import HISTORY, VERSIONED  # noqa: E402
 from demine.storage.summary_tables import eo_tallies, tile_changes  # noqa: E402
 
-__all__ += ["api_tokens", "id_high_water", "login_failures", "record_grants",
+__all__ += ["api_tokens", "id_high_water", "login_failures", "pending_changes", "record_grants",
             "sharing_agreements", "taskings", "users",
             "eo_tallies", "tile_changes"]

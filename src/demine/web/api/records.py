@@ -8,6 +8,8 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from pydantic import create_model
 
 from demine.domain.dates import check_query_day
@@ -123,8 +125,13 @@ def _write_routes(layer: str, create_body, update_body):
                     if_match: Annotated[str | None, Header()] = None) -> Response:
         with database.transaction() as uow:
             current = _require_match(uow, layer, record_id, actor, if_match)
-            record_service.delete_record(uow, actor=actor, layer=layer, record_id=record_id,
-                                         expected_version=current.get("version"))
+            waiting = record_service.delete_record(uow, actor=actor, layer=layer,
+                                                   record_id=record_id,
+                                                   expected_version=current.get("version"))
+            codes = organisation_codes(uow) if waiting is not None else {}
+        if waiting is not None:  # an approved record: the deletion waits for the authority
+            return JSONResponse(jsonable_encoder(item(waiting, codes)), status_code=202,
+                                headers={"ETag": etag(waiting)})
         return Response(status_code=204)
 
     create_item.__name__, update_item.__name__ = f"create_{layer}", f"update_{layer}"
@@ -167,7 +174,9 @@ def _register(layer: str) -> None:
     router.add_api_route(item_path, update, methods=["PATCH"], tags=tags,
                          response_model=public, summary=f"Update (JSON merge patch) {layer}")
     router.add_api_route(item_path, delete, methods=["DELETE"], tags=tags, status_code=204,
-                         summary=f"Delete from {layer}")
+                         summary=f"Delete from {layer}",
+                         responses={202: {"model": public, "description": "an approved "
+                                          "record: the deletion waits for the authority"}})
     if ENTITIES[layer].versioned:
         router.add_api_route(f"{item_path}/review", _review_route(layer), methods=["POST"],
                              tags=tags, response_model=public,

@@ -115,12 +115,16 @@ def update_feature(collection_id: str, feature_id: str, body: FeatureBody, reque
 
 
 @router.delete("/collections/{collection_id}/items/{feature_id}")
-def delete_feature(collection_id: str, feature_id: str, actor: WriterDep,
+def delete_feature(collection_id: str, feature_id: str, request: Request, actor: WriterDep,
                    database: DatabaseDep, if_match: IfMatch = None) -> Response:
-    """Delete a feature (its last version stays in history): 204."""
+    """Delete a feature (its last version stays in history): 204; 202 when it waits for the
+    authority (an operator's deletion of an approved feature)."""
     layer, rid = _writable_layer(collection_id), record_id(feature_id)
     with database.transaction() as uow:
         current = _matching(uow, actor, layer, rid, if_match)
-        record_service.delete_record(uow, actor=actor, layer=layer, record_id=rid,
-                                     expected_version=current.get("version"))
+        waiting = record_service.delete_record(uow, actor=actor, layer=layer, record_id=rid,
+                                               expected_version=current.get("version"))
+        codes = features.organisation_codes(uow) if waiting is not None else {}
+    if waiting is not None:  # an approved record: the deletion waits for the authority
+        return _written(request, layer, waiting, codes, status=202)
     return Response(status_code=204)
