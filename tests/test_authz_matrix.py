@@ -78,9 +78,10 @@ ALL_LAYERS = (*RECORD_LAYERS, *CHILD_LAYERS, *REFERENCE_LAYERS)
 POINT_LAYERS = frozenset({"eo_finds", "accidents", "eore_sessions", "places"})
 # Need-to-know records with no /api/v1 route of their own (read through tiles and OGC API).
 DERIVED_LAYERS = ("land_releases",)
+# Records seen exactly where their parent is (a land release where its activity is).
+DERIVED_PARENT = {"land_releases": ("activity_id", "activities")}
 # Records with need-to-know columns of their own that are seen only where their parent is too.
-PARENT_LAYERS = {"land_releases": ("activity_id", "activities"),
-                 "casualties": ("accident_id", "accidents")}
+PARENT_LAYERS = {"casualties": ("accident_id", "accidents")}
 # Records made on a hazard: only by its owner, the authority or an organisation tasked on it.
 ON_HAZARD = ("activities", "eo_finds")
 # PostGIS runs every read case but writes only on these layers (a record layer with personal
@@ -312,6 +313,10 @@ class Oracle:
             return True
         if rec.layer in CHILD_LAYERS:
             parent = self.parent(rec)
+            return parent is not None and self.sees(role, parent)
+        if rec.layer in DERIVED_PARENT:
+            fk, layer = DERIVED_PARENT[rec.layer]
+            parent = self.records[layer].get(rec.row[fk])
             return parent is not None and self.sees(role, parent)
         if rec.layer in PARENT_LAYERS:  # its own columns *and* its parent
             fk, layer = PARENT_LAYERS[rec.layer]

@@ -422,6 +422,20 @@ def test_a_deleted_records_id_and_grants_are_never_given_to_another(world):
     assert explicit.json()["id"] != hidden["id"]
 
 
+def test_tasking_entries_in_the_audit_log_follow_their_hazard(world):
+    hidden = world.hazard(owner="OPA", sensitivity="confidential")
+    seen = world.hazard(owner="OPA", sensitivity="shared")
+    for hazard in (hidden, seen):
+        assert world.api.post(f"/api/v1/hazards/{hazard['id']}/taskings",
+                              json={"organisation": "OPB"},
+                              headers=world.headers["admin"]).status_code == 201
+    log = world.get("/api/v1/audit?limit=1000", "authority")
+    assert log.status_code == 200, log.text
+    tasked = [e for e in log.json()["items"] if e["action"] == "taskings.create"]
+    assert [e.get("redacted", False) for e in tasked] == [True, False]
+    assert tasked[1]["record_code"] == f"{seen['id']}>OPB"
+
+
 def test_deleting_a_hazard_ends_its_taskings(world):
     hazard = world.hazard()
     path = f"/api/v1/hazards/{hazard['id']}"
@@ -474,6 +488,12 @@ def test_a_release_and_a_casualty_follow_their_parents_visibility(world):
     assert world.get(release_url, "opb").status_code == 404
     assert not _tile_features(world, "opb", "land_releases", centre)
     assert world.get(release_url, "opa").status_code == 200
+    # A name on the activity reaches its release too.
+    activity_code = activity.json()["code"]
+    assert world.cli("grant", "add", "--layer", "activities", "--record", activity_code,
+                     "--org", "OPB").exit_code == 0
+    assert world.get(release_url, "opb").status_code == 200
+    assert _tile_features(world, "opb", "land_releases", centre)
 
     accident = world.api.post("/api/v1/accidents", headers=world.headers["admin"], json={
         "kind": "accident", "occurred_on": "2025-04-01", "sensitivity": "shared",
@@ -570,3 +590,79 @@ def _actor_of(world, who: str) -> Actor:
 
     with world.database.read() as uow:
         return actor_of(uow, user_id_of(uow, f"{who}@t.org"))
+
+
+# --- the upgrade of stores made before approval gated the ledger ---------------------------
+
+def test_upgrading_an_old_store_uncounts_only_releases_of_activities_not_approved(world):
+    """Before 0008 every release counted at once, and a release kept the review status its
+    activity had when booked. The upgrade keeps approved releases counted (even those whose
+    copied status was stale) and takes off only the releases of activities not approved."""
+    from alembic import command
+    from sqlalchemy import text, update
+
+    from demine.storage.schema import alembic_config, finish
+    from demine.storage.tables import hazards, land_releases
+
+    hazard = world.hazard()
+    q = quarters(hazard)
+    approved = world.release(hazard, q[0], sensitivity="shared")
+    pending = world.release(hazard, q[1], sensitivity="shared")
+    assert approved.status_code == pending.status_code == 201
+    assert world.review(f"/api/v1/activities/{approved.json()['id']}", "approve").status_code \
+        == 200
+    # As an old store held it: the approved release's copied status stale, every release
+    # counted on the hazard.
+    with world.database.transaction() as uow:
+        uow.conn.execute(update(land_releases).where(
+            land_releases.c.activity_id == approved.json()["id"]).values(
+            review_status="submitted"))
+        uow.conn.execute(update(hazards).where(hazards.c.id == hazard["id"]).values(
+            cleared_m2=hazards.c.cleared_m2 + geodesic_m2(q[1]),
+            remaining_m2=hazards.c.remaining_m2 - geodesic_m2(q[1])))
+    with world.database.engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0007")
+        assert conn.execute(text("SELECT count(*) FROM land_releases")).scalar() == 2
+        command.upgrade(alembic_config(conn), "head")
+        finish(conn)
+    ledger = world.get(f"/api/v1/hazards/{hazard['id']}", "anonymous").json()
+    assert ledger["cleared_m2"] == pytest.approx(geodesic_m2(q[0]), abs=0.01)
+    assert ledger["remaining_m2"] == pytest.approx(
+        ledger["baseline_m2"] - geodesic_m2(q[0]), abs=0.01)
+    checked = world.cli("check", "--json")
+    findings = json.loads(checked.stdout)["findings"]
+    assert not [f for f in findings if f["check"] == "ledger_imbalance"], findings
+
+
+def test_chosen_codes_stay_in_their_organisations_space(world):
+    assert world.cli("org", "add", "--code", "OPA-B", "--name", "OPA-B", "--kind",
+                     "ngo").exit_code == 0
+    hazard = world.hazard()
+    body = {"hazard_type": "SHA", "reported_on": "2025-05-02", "geometry": hazard["geometry"]}
+    mine = world.api.post("/api/v1/hazards", json={**body, "code": "OPA-17"},
+                          headers=world.headers["opa"])
+    assert mine.status_code == 201, mine.text
+    theirs = [world.api.post("/api/v1/hazards", json={**body, "code": code},
+                             headers=world.headers["opa"]) for code in ("OPA-B-1", "NGO-1")]
+    assert theirs[0].status_code == theirs[1].status_code == 422
+    assert theirs[0].text == theirs[1].text
+    # Reference data is public: the authority names organisations and teams freely.
+    org = world.api.post("/api/v1/organisations", headers=world.headers["authority"],
+                         json={"code": "DEMINER-X", "name": "X", "kind": "operator"})
+    assert org.status_code == 201, org.text
+
+
+def test_a_proposal_must_fit_and_an_empty_one_is_no_proposal(world):
+    hazard = world.hazard()
+    q = quarters(hazard)
+    first = world.release(hazard, q[0], who="admin", organisation_id="OPA",
+                          sensitivity="shared")
+    second = world.release(hazard, q[1], sensitivity="shared")
+    assert first.status_code == second.status_code == 201
+    url = f"/api/v1/activities/{first.json()['id']}"
+    over = world.write("PATCH", url, "opa", {"released_geometry": mapping(q[1])})
+    assert over.status_code == 422, over.text  # q[1] is reserved by the pending release
+    assert "pending_change" not in world.get(url, "opa").json()
+    empty = world.write("PATCH", url, "opa", {})
+    assert empty.status_code == 200 and "pending_change" not in empty.json()
+    assert world.review(url, "approve").status_code == 409  # nothing waits

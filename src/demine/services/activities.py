@@ -24,7 +24,7 @@ from demine.domain.vocab import (
     ActivityStatus,
     ReviewStatus,
 )
-from demine.services import history, taskings
+from demine.services import access, history, taskings
 from demine.services.hazards import apply_release, mark_worked_on
 from demine.services.records import HOOKS, Change, Hooks
 from demine.storage import dialect
@@ -84,6 +84,13 @@ class ActivityHooks(Hooks):
     def before_delete(self, change: Change) -> None:
         withdraw_release(change.uow, change.actor, change.old["id"], change.detail)
 
+    def before_propose(self, change: Change) -> None:
+        """A redrawn release must fit as things stand now (it is fitted again on approval)."""
+        released = change.raw.get(RELEASED) if RELEASED in change.raw else None
+        if released is not None:
+            row = {**change.old, **change.values, "id": change.old["id"]}
+            _fit(change.uow, row, released, change.record)
+
 
 def release_of(uow: UnitOfWork, activity_id: int) -> dict[str, Any] | None:
     """The release an activity proposes or booked (None if it has none)."""
@@ -133,6 +140,7 @@ def withdraw_release(uow: UnitOfWork, actor: Actor, activity_id: int,
     if old is None:
         return
     history.archive(uow, "land_releases", old, actor=actor)
+    access.forget_record(uow, "land_releases", old["id"])
     uow.conn.execute(delete(land_releases).where(land_releases.c.id == old["id"]))
     _recount(uow, actor, old, None)
     detail["withdrawn_release_m2"] = round(old["area_m2"], 3)

@@ -157,10 +157,14 @@ def entries(uow: UnitOfWork, *, actor: Actor):
 
 
 def _names(entry: dict) -> tuple[str | None, int | None]:
-    """The record an entry is about: its own, or the one a grant names ("layer:id")."""
+    """The record an entry is about: its own, the one a grant names ("layer:id"), or the
+    hazard of a tasking ("hazard id>ORG")."""
     if entry["table_name"] == "record_grants" and entry["record_code"]:
         layer, _, record_id = entry["record_code"].partition(":")
         return layer, int(record_id) if record_id.isdigit() else None
+    if entry["table_name"] == "taskings" and entry["record_code"]:  # "hazard id>ORG"
+        hazard_id = entry["record_code"].partition(">")[0]
+        return "hazards", int(hazard_id) if hazard_id.isdigit() else None
     return entry["table_name"], entry["record_id"]
 
 

@@ -21,15 +21,18 @@ from demine.storage.tables import record_grants, sharing_agreements, table
 
 REFERENCE = frozenset({"organisations", "teams", "admin_areas", "places", "terrain_lines",
                        "eo_models"})
+# Records that belong to another and are seen exactly where it is: a land release where its
+# activity is (its copied columns say the same, but grants name the activity), so a parent
+# made restricted hides its children everywhere (API, OGC API, tiles, exports, statistics).
 CHILDREN = {"eore_beneficiaries": ("session_id", "eore_sessions"),
-            "non_conformities": ("inspection_id", "qa_inspections")}
-# Records derived from another that carry need-to-know columns of their own: they are seen
-# only where their own columns allow *and* their parent is seen, so a parent made restricted
-# hides its children everywhere (API, OGC API, tiles, exports, statistics).
-PARENTS = {"land_releases": ("activity_id", "activities"),
-           "casualties": ("accident_id", "accidents")}
+            "non_conformities": ("inspection_id", "qa_inspections"),
+            "land_releases": ("activity_id", "activities")}
+# Records that belong to another but carry need-to-know of their own (a casualty's personal
+# data): seen where their own columns allow *and* their parent is seen.
+PARENTS = {"casualties": ("accident_id", "accidents")}
 PRIVATE = frozenset({"users", "api_tokens", "login_failures", "record_grants",
-                     "sharing_agreements", "audit_log"})
+                     "sharing_agreements", "audit_log", "taskings", "pending_changes",
+                     "id_high_water"})
 # Summaries of a layer's rows, keyed by the columns the predicate reads except the record id:
 # the rows whose visibility needs per-record grants (restricted, confidential) are decided
 # there, so a summary row is visible to non-administrators only when it is public or shared.
@@ -51,8 +54,10 @@ def visible(actor: Actor, t: Table):
     parent = CHILDREN.get(base)
     if parent:
         fk, parent_name = parent
-        p = table(parent_name)
-        return t.c[fk].in_(select(p.c.id).where(visible(actor, p)))
+        p = table(parent_name).alias(f"{parent_name}_parent")
+        return exists().where(p.c.id == t.c[fk], visible(actor, p))
+    if "review_status" not in t.c:  # no need-to-know columns: nothing for non-admins
+        return false()
     own = _by_sensitivity(actor, t, base)
     if base in PARENTS:
         fk, parent_name = PARENTS[base]

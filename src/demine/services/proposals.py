@@ -39,6 +39,11 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def meaningful(changes: dict[str, Any]) -> bool:
+    """Whether an edit changes anything a proposal keeps (not only ignored fields)."""
+    return any(k not in IGNORED for k in changes)
+
+
 def pending(uow: UnitOfWork, layer: str, record_id: int) -> dict[str, Any] | None:
     """The change waiting on a record, with its changes decoded (None if there is none)."""
     row = uow.conn.execute(select(pending_changes).where(

@@ -25,7 +25,7 @@ from demine.domain.geometry_rules import as_multipolygon, check_geometry
 from demine.domain.permissions import initial_review_status, refusal
 from demine.domain.validation import coerce_record
 from demine.services import access, audit, history, proposals, rights
-from demine.services.permissions import CHILDREN, redact, require_visible
+from demine.services.permissions import CHILDREN, REFERENCE, redact, require_visible
 from demine.services.references import Resolver
 from demine.storage import dialect
 from demine.storage.database import UnitOfWork
@@ -63,6 +63,9 @@ class Hooks:
     def after_review(self, uow: UnitOfWork, actor: Actor, row: dict[str, Any],
                      detail: dict[str, Any]) -> None:
         """Follow-up writes once the record was approved or rejected (the ledger)."""
+
+    def before_propose(self, change: Change) -> None:
+        """Refuse a change to approved data that could not be applied as things stand."""
 
 
 HOOKS: dict[str, Hooks] = {}
@@ -146,6 +149,9 @@ def update_record(
         if ent.versioned else None
     if ent.versioned and old["review_status"] == APPROVED and status != APPROVED:
         # approved data stays official: the edit waits for the authority
+        if not proposals.meaningful(changes):
+            return get_record(uow, actor=actor, layer=layer, record_id=record_id)
+        _hooks(layer).before_propose(change)
         proposals.propose(uow, actor=actor, layer=layer, old=old, action="update",
                           changes=changes)
         audit.append(uow, actor=actor, action=f"{layer}.propose", table=layer,
@@ -232,6 +238,16 @@ def _delete(uow: UnitOfWork, actor: Actor, ent: Entity, layer: str,
                  code=old["code"], before=old, detail=_detail(change))
 
 
+def get_record_for_write(uow: UnitOfWork, *, actor: Actor, layer: str,
+                         record_id: int) -> dict[str, Any]:
+    """``get_record``, holding the record against concurrent writers until the transaction
+    ends, so that the ETag a write is checked against is the one it changes (proposals
+    included, which leave the row's version as it was)."""
+    require_visible(uow, actor, layer, record_id)
+    dialect.lock_row(uow.conn, table(layer), record_id)
+    return get_record(uow, actor=actor, layer=layer, record_id=record_id)
+
+
 def get_record(uow: UnitOfWork, *, actor: Actor, layer: str, record_id: int) -> dict[str, Any]:
     """One record as ``actor`` may see it (NotFound when it may not), with the change waiting
     on it for its owner and the authority."""
@@ -312,8 +328,8 @@ def _code_for(uow, actor: Actor, ent: Entity, code: str | None, record: str) -> 
     t = table(ent.name)
     if code:
         code = str(code).strip()
-        prefix = code_prefix(uow, actor)
-        if prefix and not code.startswith(prefix):  # named without the code: it says nothing
+        prefix = code_prefix(uow, actor) if ent.name not in REFERENCE else None
+        if prefix and not _in_own_space(uow, code, prefix):  # named without the code
             raise Invalid(Problem(f"{ent.label} (new)", "code", f"codes chosen by "
                                   f"{prefix[:-1]} start with "
                                   f"{prefix!r}; leave code out to have one assigned"))
@@ -374,6 +390,18 @@ def code_prefix(uow: UnitOfWork, actor: Actor) -> str | None:
     org = uow.conn.execute(select(organisations.c.code).where(
         organisations.c.id == actor.organisation_id)).scalar()
     return f"{org}-" if org else None
+
+
+def _in_own_space(uow: UnitOfWork, code: str, prefix: str) -> bool:
+    """Whether a chosen code lies in the actor's organisation's space: it starts with its
+    code and a hyphen, and with no longer code of another organisation ("OPA-B-1" is OPA-B's,
+    not OPA's)."""
+    if not code.startswith(prefix):
+        return False
+    longer = uow.conn.execute(select(organisations.c.code).where(
+        func.length(organisations.c.code) > len(prefix) - 1)).scalars()
+    return not any(code.startswith(f"{other}-") for other in longer
+                   if other.startswith(prefix))
 
 
 def hooks_for(layer: str) -> Hooks:

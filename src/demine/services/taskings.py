@@ -3,8 +3,8 @@
 Seeing a hazard does not entitle an organisation to release its land or record finds on it:
 besides the hazard's owner, only the authority, administrators and the organisations the
 authority tasked on it may. A tasking is added and removed by the authority (or an
-administrator), each with its audit entry. The tasked organisation must also be entitled to
-see the hazard (a tasking grants no reading).
+administrator), each with its audit entry. A tasking grants no reading: an organisation
+records work only on a hazard it may also see (a sharing agreement or a name on it).
 """
 
 from __future__ import annotations

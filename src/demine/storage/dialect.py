@@ -86,6 +86,13 @@ def lock_codes(conn, table_name: str) -> None:
         conn.execute(select(func.pg_advisory_xact_lock(key)))
 
 
+def lock_row(conn, table: Table, record_id: int) -> None:
+    """Hold one row against other writers until the transaction ends (SQLite writers are
+    already serial)."""
+    if not is_sqlite(conn):
+        conn.execute(select(table.c.id).where(table.c.id == record_id).with_for_update())
+
+
 def lock_audit_chain(conn) -> None:
     """Serialise appenders of the audit hash chain (SQLite writers are already serial)."""
     if not is_sqlite(conn):

@@ -48,7 +48,8 @@ def _next_link(request: Request, offset: int, limit: int, total: int) -> str | N
 def _require_match(uow, layer: str, record_id: RecordId, actor, if_match: str | None) -> dict:
     if not if_match:
         raise PreconditionRequired("send If-Match with the record's ETag")
-    current = record_service.get_record(uow, actor=actor, layer=layer, record_id=record_id)
+    current = record_service.get_record_for_write(uow, actor=actor, layer=layer,
+                                                  record_id=record_id)
     if if_match.strip() != "*" and etag(current) not in [t.strip() for t in if_match.split(",")]:
         raise PreconditionFailed("the record changed since you read it (ETag mismatch)")
     return current

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import shapely
 from shapely.geometry import mapping, shape
 
 from demine.domain.errors import Invalid, Problem
@@ -36,8 +37,8 @@ def geometry_in(value: Any, field: str, record: str):
         reason = raw_nonfinite_reason([value.get("coordinates"), _parts(value)])
         if reason:
             raise Invalid(Problem(record, field, reason))
-    try:
-        return shape(value)
+    try:  # an altitude (GPS receivers give one) is dropped: records are 2D
+        return shapely.force_2d(shape(value))
     except Exception as exc:  # noqa: BLE001 - any parse failure is the client's input
         raise Invalid(Problem(record, field, f"not a GeoJSON geometry: {exc}")) from None
 

@@ -48,7 +48,7 @@ def _input_crs(uow: UnitOfWork, actor: Actor, header: str | None) -> str:
 
 def _matching(uow: UnitOfWork, actor: Actor, layer: str, rid: int, if_match: str | None) -> dict:
     """The current record, provided ``if_match`` names its ETag."""
-    current = record_service.get_record(uow, actor=actor, layer=layer, record_id=rid)
+    current = record_service.get_record_for_write(uow, actor=actor, layer=layer, record_id=rid)
     if not if_match:
         if uow.settings.ogc_require_if_match:
             raise PreconditionRequired("send If-Match with the feature's ETag")

@@ -11,8 +11,10 @@ Create Date: 2026-12-07 20:40:00
 - Grants whose record is gone are deleted (the services now delete them with the record).
 - ``taskings``: the organisations the authority tasked on a hazard (others may not record
   activities on a hazard that is not theirs).
-- Releases of activities not approved no longer count on their hazard's ledger: the ledger
-  columns, remaining area and closure are recomputed for hazards that had such releases.
+- Releases of activities not approved no longer count on their hazard's ledger: each release
+  takes its activity's review status, sensitivity and owner (they were copied once, when
+  booked), then the ledger columns, remaining area and closure are recomputed for hazards
+  that had releases of activities not approved.
 """
 
 import sqlalchemy as sa
@@ -125,7 +127,16 @@ def _postgresql_triggers() -> list[str]:
 
 
 def _uncount_pending_releases() -> None:
-    """Hazard ledgers without the releases of activities that are not approved."""
+    """Hazard ledgers without the releases of activities that are not approved.
+
+    Until now a release kept the review status, sensitivity and owner its activity had when
+    it was booked (approving the activity later did not reach it): they are copied from the
+    activity first, so that only releases of activities not approved now are taken off.
+    """
+    for column in ("review_status", "sensitivity", "organisation_id"):
+        op.execute(f"UPDATE land_releases SET {column} = (SELECT a.{column} FROM activities a "
+                   f"WHERE a.id = land_releases.activity_id) WHERE {column} <> (SELECT "
+                   f"a.{column} FROM activities a WHERE a.id = land_releases.activity_id)")
     pending = ("(SELECT coalesce(sum(area_m2), 0) FROM land_releases r WHERE "
                "r.hazard_id = hazards.id AND r.release_kind = '{kind}' AND "
                "r.review_status <> 'approved')")
