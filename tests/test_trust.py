@@ -666,3 +666,24 @@ def test_a_proposal_must_fit_and_an_empty_one_is_no_proposal(world):
     empty = world.write("PATCH", url, "opa", {})
     assert empty.status_code == 200 and "pending_change" not in empty.json()
     assert world.review(url, "approve").status_code == 409  # nothing waits
+
+
+def test_the_database_refuses_a_deleted_records_id_whoever_writes_it(world):
+    """Beyond demine's own allocation, the store itself refuses an explicit id at or below
+    the highest deleted one (a bulk load, a tool writing SQL)."""
+    from sqlalchemy import insert
+
+    from demine.storage.tables import hazards
+
+    first, last = world.hazard(), world.hazard()
+    assert world.write("DELETE", f"/api/v1/hazards/{last['id']}", "admin").status_code == 204
+    with world.database.read() as uow:
+        row = dict(uow.conn.execute(select(hazards).where(
+            hazards.c.id == first["id"])).mappings().one())
+    row.update(id=last["id"], code="REUSED-1")
+    with pytest.raises(Exception, match="already used by a deleted record"), \
+            world.database.transaction() as uow:
+        uow.conn.execute(insert(hazards).values(**row))
+    with world.database.read() as uow:
+        assert uow.conn.execute(select(hazards.c.id).where(
+            hazards.c.id == last["id"])).first() is None

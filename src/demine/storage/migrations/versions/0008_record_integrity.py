@@ -83,7 +83,9 @@ def downgrade() -> None:
     else:
         for name in TABLES:
             op.execute(f"DROP TRIGGER IF EXISTS id_high_water_track ON {name}")
+            op.execute(f"DROP TRIGGER IF EXISTS id_high_water_guard ON {name}")
         op.execute("DROP FUNCTION IF EXISTS id_high_water_track()")
+        op.execute("DROP FUNCTION IF EXISTS id_high_water_guard()")
     op.drop_index("ix_taskings_organisation_id", table_name="taskings")
     op.drop_table("taskings")
     op.drop_table("id_high_water")
@@ -120,9 +122,19 @@ def _postgresql_triggers() -> list[str]:
         "CREATE FUNCTION id_high_water_track() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
         "UPDATE id_high_water SET last_id = GREATEST(last_id, OLD.id) "
         "WHERE table_name = TG_TABLE_NAME; RETURN NULL; END $$",
+        # sequences never go back; an explicit id (a bulk load, another tool) might: refused
+        # once per statement, over the rows it inserted
+        "CREATE FUNCTION id_high_water_guard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF EXISTS (SELECT 1 FROM inserted i JOIN id_high_water h "
+        "ON h.table_name = TG_TABLE_NAME WHERE i.id <= h.last_id) THEN "
+        "RAISE EXCEPTION 'demine: % id already used by a deleted record', TG_TABLE_NAME; "
+        "END IF; RETURN NULL; END $$",
     ]
     statements += [f"CREATE TRIGGER id_high_water_track AFTER DELETE ON {name} FOR EACH ROW "
                    f"EXECUTE FUNCTION id_high_water_track()" for name in TABLES]
+    statements += [f"CREATE TRIGGER id_high_water_guard AFTER INSERT ON {name} "
+                   f"REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT "
+                   f"EXECUTE FUNCTION id_high_water_guard()" for name in TABLES]
     return statements
 
 
