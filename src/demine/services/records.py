@@ -1,6 +1,7 @@
 """Create, update and delete any record: validate, resolve, version, audit — one call, one write.
 
-Entity-specific rules (the hazard ledger, releases of activities) plug in as hooks.
+Entity-specific rules (the hazard ledger, releases of activities) plug in as hooks
+(``services.hooks``), one set per layer, named in ``services.rules``.
 """
 
 from __future__ import annotations
