@@ -26,7 +26,7 @@ from demine.domain.vocab import (
 )
 from demine.services import access, history, taskings
 from demine.services.hazards import apply_release, mark_worked_on
-from demine.services.records import HOOKS, Change, Hooks
+from demine.services.hooks import Change, Hooks
 from demine.storage import dialect
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import activities, hazards, land_releases, teams
@@ -217,6 +217,3 @@ def _release_problems(change: Change, released, release_kind, *, new: bool) -> l
     if not values.get("end_date"):
         problems.append(Problem(record, "end_date", "a release needs the activity's end_date"))
     return problems
-
-
-HOOKS["activities"] = ActivityHooks()

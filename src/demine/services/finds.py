@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from demine.domain.errors import Problem
 from demine.services import taskings
-from demine.services.records import HOOKS, Change, Hooks
+from demine.services.hooks import Change, Hooks
 
 
 class FindHooks(Hooks):
@@ -16,6 +16,3 @@ class FindHooks(Hooks):
     def before_write(self, change: Change) -> list[Problem]:
         return taskings.problems(change.uow, change.actor, change.values,
                                  record=change.record, old=change.old)
-
-
-HOOKS["eo_finds"] = FindHooks()

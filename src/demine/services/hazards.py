@@ -14,7 +14,7 @@ from demine.domain.geodesy import geodesic_area
 from demine.domain.ledger import Balance, status_after_release
 from demine.domain.vocab import HazardStatus, ReleaseKind
 from demine.services import history
-from demine.services.records import HOOKS, Change, Hooks
+from demine.services.hooks import Change, Hooks
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import hazards, land_releases
 
@@ -117,6 +117,3 @@ def mark_worked_on(uow: UnitOfWork, *, actor: Actor, hazard_id: int) -> None:
             recorded_at=uow.now, recorded_by=actor.name,
         )
     )
-
-
-HOOKS["hazards"] = HazardHooks()

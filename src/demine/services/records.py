@@ -1,11 +1,11 @@
 """Create, update and delete any record: validate, resolve, version, audit — one call, one write.
 
-Entity-specific rules (the hazard ledger, releases of activities) plug in as hooks.
+Entity-specific rules (the hazard ledger, releases of activities) plug in as hooks
+(``services.hooks``), one set per layer, named in ``services.rules``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -25,50 +25,14 @@ from demine.domain.geometry_rules import as_multipolygon, check_geometry
 from demine.domain.permissions import initial_review_status, refusal
 from demine.domain.validation import coerce_record
 from demine.services import access, audit, history, proposals, rights
+from demine.services.hooks import Change, Hooks
 from demine.services.permissions import CHILDREN, REFERENCE, redact, require_visible
 from demine.services.references import Resolver
+from demine.services.rules import hooks_for
 from demine.storage import dialect
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import organisations, table
 
-
-@dataclass
-class Change:
-    """One write in progress: what the hooks see and may add to."""
-
-    uow: UnitOfWork
-    actor: Actor
-    entity: Entity
-    record: str
-    resolver: Resolver
-    raw: dict[str, Any]
-    values: dict[str, Any]
-    old: dict[str, Any] | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
-class Hooks:
-    """Entity-specific rules; the default does nothing."""
-
-    def before_write(self, change: Change) -> list[Problem]:
-        """Derive and check values before insert or update."""
-        return []
-
-    def after_write(self, change: Change, row: dict[str, Any]) -> None:
-        """Follow-up writes (ledger) once the row is stored."""
-
-    def before_delete(self, change: Change) -> None:
-        """Refuse or undo what depends on the record."""
-
-    def after_review(self, uow: UnitOfWork, actor: Actor, row: dict[str, Any],
-                     detail: dict[str, Any]) -> None:
-        """Follow-up writes once the record was approved or rejected (the ledger)."""
-
-    def before_propose(self, change: Change) -> None:
-        """Refuse a change to approved data that could not be applied as things stand."""
-
-
-HOOKS: dict[str, Hooks] = {}
 APPROVED = "approved"
 
 
@@ -151,7 +115,7 @@ def update_record(
         # approved data stays official: the edit waits for the authority
         if not proposals.meaningful(changes):
             return get_record(uow, actor=actor, layer=layer, record_id=record_id)
-        _hooks(layer).before_propose(change)
+        hooks_for(layer).before_propose(change)
         proposals.propose(uow, actor=actor, layer=layer, old=old, action="update",
                           changes=changes)
         audit.append(uow, actor=actor, action=f"{layer}.propose", table=layer,
@@ -223,7 +187,7 @@ def _delete(uow: UnitOfWork, actor: Actor, ent: Entity, layer: str,
             old: dict[str, Any]) -> None:
     record_id = old["id"]
     change = Change(uow, actor, ent, label(ent, old), Resolver(uow, actor), {}, {}, old=old)
-    _hooks(layer).before_delete(change)
+    hooks_for(layer).before_delete(change)
     if ent.versioned:
         history.archive(uow, layer, old, actor=actor)
     t = table(layer)
@@ -312,7 +276,7 @@ def _prepare(uow, actor, ent, data, resolver, old, allowed=None) -> Change:
         allowed(values, record)
     change = Change(uow, actor, ent, record, resolver, data, values, old=old)
     if not problems:
-        problems += _hooks(ent.name).before_write(change)
+        problems += hooks_for(ent.name).before_write(change)
     if problems:
         raise Invalid(problems)
     return change
@@ -375,7 +339,7 @@ def _constraint(exc: IntegrityError) -> str:
 
 def _after_write(change: Change, layer: str, record_id: int) -> dict[str, Any]:
     """Run the entity's follow-up writes, if it has any; the stored row after them."""
-    hooks = _hooks(layer)
+    hooks = hooks_for(layer)
     if type(hooks).after_write is not Hooks.after_write:
         hooks.after_write(change, _row(change.uow, layer, record_id))
     return _row(change.uow, layer, record_id)
@@ -402,17 +366,6 @@ def _in_own_space(uow: UnitOfWork, code: str, prefix: str) -> bool:
         func.length(organisations.c.code) > len(prefix) - 1)).scalars()
     return not any(code.startswith(f"{other}-") for other in longer
                    if other.startswith(prefix))
-
-
-def hooks_for(layer: str) -> Hooks:
-    """The rules of one layer (the default does nothing)."""
-    return _hooks(layer)
-
-
-def _hooks(layer: str) -> Hooks:
-    # the rule modules register themselves on import; importing them again costs nothing
-    from demine.services import activities, finds, hazards  # noqa: F401
-    return HOOKS.get(layer, Hooks())
 
 
 def _detail(change: Change) -> str | None:

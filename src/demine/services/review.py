@@ -12,7 +12,8 @@ from demine.domain.errors import Conflict, Invalid, PermissionDenied, Preconditi
 from demine.domain.permissions import refusal
 from demine.services import audit, history, proposals
 from demine.services.permissions import redact, require_visible
-from demine.services.records import apply_proposal, get_record, hooks_for
+from demine.services.records import apply_proposal, get_record
+from demine.services.rules import hooks_for
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import table
 

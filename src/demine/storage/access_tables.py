@@ -1,4 +1,4 @@
-"""Accounts, tokens, sign-in failures and need-to-know grants (imported by tables.py)."""
+"""Accounts, tokens, sign-in failures and need-to-know grants (re-exported by tables.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from sqlalchemy import (
     text,
 )
 
-from demine.storage.tables import _check_in, _id, _org, metadata
+from demine.storage import entity_tables  # noqa: F401  (registered first; keys refer to it)
+from demine.storage.metadata import _check_in, _id, _org, metadata
 from demine.storage.types import Timestamp
 
 users = Table(

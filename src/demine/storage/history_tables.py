@@ -1,11 +1,15 @@
-"""History mirrors of the versioned tables (imported by tables.py): no update or delete
+"""History mirrors of the versioned tables (re-exported by tables.py): no update or delete
 destroys the previous version."""
 
 from __future__ import annotations
 
 from sqlalchemy import Column, Index, Integer, String, Table
 
-from demine.storage.tables import metadata
+from demine.storage import (
+    access_tables,  # noqa: F401  (registered first, as before the split)
+    entity_tables,  # noqa: F401  (the tables mirrored here)
+)
+from demine.storage.metadata import metadata
 from demine.storage.types import Timestamp
 
 # Tables whose rows are versioned: an update or delete keeps the old row in <table>_history.

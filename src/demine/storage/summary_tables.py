@@ -1,11 +1,12 @@
-"""Derived summary tables (imported by tables.py): figures the database keeps from the
+"""Derived summary tables (re-exported by tables.py): figures the database keeps from the
 records so that statistics need not read every record."""
 
 from __future__ import annotations
 
 from sqlalchemy import Column, Float, Index, Integer, String, Table
 
-from demine.storage.tables import metadata
+from demine.storage import history_tables  # noqa: F401  (registered first, as before the split)
+from demine.storage.metadata import metadata
 
 # Derived, never written by demine's code: EO destroyed (disposal destroyed in situ, removed or
 # rendered safe) summed per admin area of the find's hazard (0: none), organisation, sensitivity,
