@@ -3,14 +3,22 @@
 `make test` starts PostGIS (scripts/postgis.sh) and sets DEMINE_TEST_DATABASE_URL; each
 test then gets its own database cloned from a migrated template, so every test runs against
 both backends.
+
+Tests that need the small demo region take ``demo_url`` (or ``demo_template`` for its tokens):
+the demo is built once per backend and test session (per xdist worker), and each test gets a
+private copy of it (sqlite3 backup for a GeoPackage, CREATE DATABASE ... TEMPLATE on PostGIS).
+Slow-marked tests are skipped unless ``-m`` selects them (``pytest -m slow``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -26,6 +34,25 @@ from demine.storage.database import Database
 
 PG_URL = os.environ.get("DEMINE_TEST_DATABASE_URL")
 BACKENDS = ["gpkg", "postgis"]
+DEMO_ROLES = ("admin", "authority", "operator", "reporter", "viewer")
+# the xdist worker ("gw0", ...), so that each worker's databases are told apart in PostgreSQL
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def slow_selected(config) -> bool:
+    """Whether ``-m`` asks for slow tests (``-m slow``, not ``-m "not slow"``)."""
+    expr = (config.getoption("markexpr") or "").replace(" ", "")
+    return "slow" in expr and "notslow" not in expr
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Skip slow-marked tests unless selected: the default run stays short (see module)."""
+    if slow_selected(config):
+        return
+    skip = pytest.mark.skip(reason="slow: select it with -m slow")
+    for item in items:
+        if item.get_closest_marker("slow"):
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +76,7 @@ def pg_template() -> Iterator[str]:
     if not PG_URL:
         pytest.skip("PostGIS not configured (DEMINE_TEST_DATABASE_URL); `make test` sets it")
     admin, url = _admin_engine()
-    name = f"tmpl_{uuid.uuid4().hex[:10]}"
+    name = f"tmpl_{WORKER}_{uuid.uuid4().hex[:10]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     database = Database(Settings(database_url=url.set(database=name).render_as_string(False)))
@@ -129,7 +156,7 @@ def clone_database(conn, template: str, name: str) -> None:
 def pg_clone(template: str) -> tuple[str, str]:
     """A new PostGIS database copied from ``template``: (name, URL)."""
     admin, url = _admin_engine()
-    name = f"t_{uuid.uuid4().hex[:12]}"
+    name = f"t_{WORKER}_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:
         clone_database(conn, template, name)
     admin.dispose()
@@ -142,3 +169,107 @@ def pg_drop(name: str) -> None:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+def copy_gpkg(source: Path | str, target: Path | str) -> None:
+    """Copy a GeoPackage with sqlite3's backup, which includes what is still in the WAL."""
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        with dst:
+            src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+
+
+# --- the small demo region: built once per backend and session, copied for each test --------
+
+@dataclass(frozen=True)
+class DemoTemplate:
+    """The small demo region on one backend, and a read/write API token per demo role.
+
+    Tokens live in the store, so a token made on the template works on every copy of it.
+    """
+
+    backend: str
+    source: str  # the GeoPackage path, or the PostGIS database name
+    tokens: dict[str, str]
+
+    def copy(self, directory: Path) -> tuple[str, Callable[[], None]]:
+        """A private copy of the demo: (URL, a function that removes it)."""
+        if self.backend == "gpkg":
+            path = directory / f"demo-{uuid.uuid4().hex[:8]}.gpkg"
+            copy_gpkg(self.source, path)
+            return sqlite_url(path), lambda: None
+        name, url = pg_clone(self.source)
+        return url, lambda: pg_drop(name)
+
+    def bearer(self, role: str) -> dict[str, str]:
+        """The Authorization header of a demo role's API token."""
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+def build_demo_store(url: str) -> dict[str, str]:
+    """`demine demo --scale small` into the store at ``url``, and a token per demo role."""
+    cli = Cli(url)
+    result = cli("demo", "--scale", "small", "--no-serve", "--json")
+    assert result.exit_code == 0, result.output
+    tokens = {}
+    for role in DEMO_ROLES:
+        made = cli("token", "create", "--email", f"{role}@demo.demine.org",
+                   "--scope", "read", "--scope", "write", "--json")
+        assert made.exit_code == 0, made.output
+        tokens[role] = json.loads(made.stdout)["token"]
+    return tokens
+
+
+@pytest.fixture(scope="session")
+def gpkg_demo(tmp_path_factory) -> DemoTemplate:
+    """The small demo region in a GeoPackage, to copy (never to change)."""
+    path = tmp_path_factory.mktemp("demo-template") / "demo.gpkg"
+    tokens = build_demo_store(sqlite_url(path))
+    with sqlite3.connect(path) as conn:  # everything in the main file
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return DemoTemplate("gpkg", str(path), tokens)
+
+
+@pytest.fixture(scope="session")
+def postgis_demo(pg_template) -> Iterator[DemoTemplate]:
+    """The small demo region in a PostGIS database, the template of each test's copy."""
+    admin, url = _admin_engine()
+    name = f"demo_{WORKER}_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        clone_database(conn, pg_template, name)
+    tokens = build_demo_store(url.set(database=name).render_as_string(hide_password=False))
+    yield DemoTemplate("postgis", name, tokens)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def demo_template(request) -> DemoTemplate:
+    """The demo template of each backend in turn (``demo_url`` is a copy of it)."""
+    return request.getfixturevalue(f"{request.param}_demo")
+
+
+@pytest.fixture
+def demo_url(demo_template, tmp_path) -> Iterator[str]:
+    """The URL of a private copy of the small demo region, for one test."""
+    url, remove = demo_template.copy(tmp_path)
+    yield url
+    remove()
+
+
+@pytest.fixture
+def demo_cli(demo_url) -> Cli:
+    """The CLI bound to the test's copy of the demo region."""
+    return Cli(demo_url)
+
+
+@pytest.fixture
+def demo_database(demo_url) -> Iterator[Database]:
+    """A Database object on the test's copy of the demo region (the one ``demo_cli`` uses)."""
+    db = Database(Settings(database_url=demo_url))
+    yield db
+    db.dispose()
