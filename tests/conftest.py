@@ -153,10 +153,10 @@ def clone_database(conn, template: str, name: str) -> None:
             time.sleep(0.25)
 
 
-def pg_clone(template: str) -> tuple[str, str]:
+def pg_clone(template: str, prefix: str = "t") -> tuple[str, str]:
     """A new PostGIS database copied from ``template``: (name, URL)."""
     admin, url = _admin_engine()
-    name = f"t_{WORKER}_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{WORKER}_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:
         clone_database(conn, template, name)
     admin.dispose()
@@ -182,11 +182,11 @@ def copy_gpkg(source: Path | str, target: Path | str) -> None:
         dst.close()
 
 
-# --- the small demo region: built once per backend and session, copied for each test --------
+# --- filled stores: built once, copied for each test -------------------------------------------
 
 @dataclass(frozen=True)
-class DemoTemplate:
-    """The small demo region on one backend, and a read/write API token per demo role.
+class StoreTemplate:
+    """A filled store on one backend, to copy for each test, and the API tokens made in it.
 
     Tokens live in the store, so a token made on the template works on every copy of it.
     """
@@ -196,59 +196,75 @@ class DemoTemplate:
     tokens: dict[str, str]
 
     def copy(self, directory: Path) -> tuple[str, Callable[[], None]]:
-        """A private copy of the demo: (URL, a function that removes it)."""
+        """A private copy: (URL, a function that removes it)."""
         if self.backend == "gpkg":
-            path = directory / f"demo-{uuid.uuid4().hex[:8]}.gpkg"
+            path = directory / f"copy-{uuid.uuid4().hex[:8]}.gpkg"
             copy_gpkg(self.source, path)
             return sqlite_url(path), lambda: None
         name, url = pg_clone(self.source)
         return url, lambda: pg_drop(name)
 
-    def bearer(self, role: str) -> dict[str, str]:
-        """The Authorization header of a demo role's API token."""
-        return {"Authorization": f"Bearer {self.tokens[role]}"}
+    def bearer(self, who: str) -> dict[str, str]:
+        """The Authorization header of the API token made for ``who``."""
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    def drop(self) -> None:
+        """Remove the template itself (a GeoPackage goes with its temporary folder)."""
+        if self.backend == "postgis":
+            pg_drop(self.source)
 
 
-def build_demo_store(url: str) -> dict[str, str]:
-    """`demine demo --scale small` into the store at ``url``, and a token per demo role."""
-    cli = Cli(url)
+def filled_template(request, backend: str, directory: Path, fill: Callable[[Cli], dict],
+                    prefix: str) -> StoreTemplate:
+    """An initialised store on ``backend`` filled by ``fill(cli)``, which returns tokens.
+
+    Call it from a session- or module-scoped fixture (``request`` is that fixture's).
+    """
+    if backend == "gpkg":
+        path = directory / f"{prefix}.gpkg"
+        shutil.copy(request.getfixturevalue("gpkg_template"), path)
+        tokens = fill(Cli(sqlite_url(path)))
+        with sqlite3.connect(path) as conn:  # everything in the main file
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return StoreTemplate(backend, str(path), tokens)
+    name, url = pg_clone(request.getfixturevalue("pg_template"), prefix)
+    return StoreTemplate(backend, name, fill(Cli(url)))
+
+
+def api_token(cli: Cli, email: str) -> str:
+    """A new read/write API token of the account ``email``."""
+    made = cli("token", "create", "--email", email, "--scope", "read", "--scope", "write",
+               "--json")
+    assert made.exit_code == 0, made.output
+    return json.loads(made.stdout)["token"]
+
+
+# --- the small demo region: built once per backend and session ------------------------------
+
+def fill_demo(cli: Cli) -> dict[str, str]:
+    """`demine demo --scale small`, and a read/write API token per demo role."""
     result = cli("demo", "--scale", "small", "--no-serve", "--json")
     assert result.exit_code == 0, result.output
-    tokens = {}
-    for role in DEMO_ROLES:
-        made = cli("token", "create", "--email", f"{role}@demo.demine.org",
-                   "--scope", "read", "--scope", "write", "--json")
-        assert made.exit_code == 0, made.output
-        tokens[role] = json.loads(made.stdout)["token"]
-    return tokens
+    return {role: api_token(cli, f"{role}@demo.demine.org") for role in DEMO_ROLES}
 
 
 @pytest.fixture(scope="session")
-def gpkg_demo(tmp_path_factory) -> DemoTemplate:
+def gpkg_demo(request, tmp_path_factory) -> StoreTemplate:
     """The small demo region in a GeoPackage, to copy (never to change)."""
-    path = tmp_path_factory.mktemp("demo-template") / "demo.gpkg"
-    tokens = build_demo_store(sqlite_url(path))
-    with sqlite3.connect(path) as conn:  # everything in the main file
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return DemoTemplate("gpkg", str(path), tokens)
+    return filled_template(request, "gpkg", tmp_path_factory.mktemp("demo"), fill_demo, "demo")
 
 
 @pytest.fixture(scope="session")
-def postgis_demo(pg_template) -> Iterator[DemoTemplate]:
+def postgis_demo(request, tmp_path_factory) -> Iterator[StoreTemplate]:
     """The small demo region in a PostGIS database, the template of each test's copy."""
-    admin, url = _admin_engine()
-    name = f"demo_{WORKER}_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        clone_database(conn, pg_template, name)
-    tokens = build_demo_store(url.set(database=name).render_as_string(hide_password=False))
-    yield DemoTemplate("postgis", name, tokens)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    template = filled_template(request, "postgis", tmp_path_factory.mktemp("demo"), fill_demo,
+                               "demo")
+    yield template
+    template.drop()
 
 
 @pytest.fixture(params=BACKENDS)
-def demo_template(request) -> DemoTemplate:
+def demo_template(request) -> StoreTemplate:
     """The demo template of each backend in turn (``demo_url`` is a copy of it)."""
     return request.getfixturevalue(f"{request.param}_demo")
 

@@ -52,7 +52,7 @@ from typing import Any
 
 import mapbox_vector_tile
 import pytest
-from conftest import DemoTemplate, clone_database, copy_gpkg
+from conftest import StoreTemplate, clone_database, copy_gpkg
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
@@ -464,7 +464,7 @@ class Store:
         self.copies: list[str] = []
 
     @classmethod
-    def create(cls, template: DemoTemplate, tmp: Path) -> Store:
+    def create(cls, template: StoreTemplate, tmp: Path) -> Store:
         """A copy of the session's demo template (tests/conftest.py)."""
         if template.backend == "gpkg":
             path = tmp / "demo.gpkg"
