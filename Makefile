@@ -1,7 +1,9 @@
 # demine developer tasks. Everything runs from the project venv (.venv/bin/...).
 
 PY ?= python3
-PYTEST_ARGS ?= -q
+# Two pytest-xdist workers (each builds its own templates; see tests/conftest.py). Not
+# --dist loadfile/loadgroup: schemathesis' operations share one node id there and only one runs.
+PYTEST_ARGS ?= -q -n 2
 DEMO_DB ?= demo.gpkg
 DEMO_ARGS ?=
 BENCH_ARGS ?=

@@ -1,27 +1,20 @@
 """The JSON API over HTTP: CRUD with ETags, land release, lists and filters, review, hardening.
 
 Every test runs on a copy of the small demo region (GeoPackage, and PostGIS when
-DEMINE_TEST_DATABASE_URL is set), built once per module.
+DEMINE_TEST_DATABASE_URL is set), built once per session (``demo_url`` in conftest.py).
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
-
 import httpx
 import pytest
 import shapely
-from conftest import pg_clone as _pg_clone
-from conftest import pg_drop as _pg_drop
 from fastapi.testclient import TestClient
 from pyproj import Geod
 from shapely.geometry import box, mapping, shape
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from demine.cli.app import app as demine_cli
-from demine.settings import Settings, sqlite_url
+from demine.settings import Settings
 from demine.storage.database import Database
 from demine.storage.tables import HISTORY
 from demine.web.app import create_app
@@ -31,53 +24,7 @@ FORBIDDEN = ("Traceback", "sqlalchemy", "SELECT", "sqlite")
 MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
 
 
-# --- stores: the demo built once per module and backend, copied for each test ---------------
-
-def _demine(url: str, *args: str):
-    result = CliRunner().invoke(demine_cli, [*args, "--database-url", url])
-    assert result.exit_code == 0, result.output
-    return result
-
-
-def _tokens(url: str) -> dict[str, str]:
-    """A read/write API token per demo role, made once (signing in costs an argon2 check)."""
-    return {role: json.loads(_demine(url, "token", "create", "--email", f"{role}@demo.demine.org",
-                                     "--scope", "read", "--scope", "write", "--json")
-                             .stdout)["token"] for role in ROLES}
-
-
-@pytest.fixture(scope="module", params=["gpkg", "postgis"])
-def demo_store(request, tmp_path_factory):
-    """The small demo region, ("gpkg", path) or ("postgis", database name), and tokens."""
-    name = None
-    if request.param == "gpkg":
-        path = tmp_path_factory.mktemp("demo") / "demo.gpkg"
-        url, source = sqlite_url(path), ("gpkg", path)
-    else:
-        name, url = _pg_clone(request.getfixturevalue("pg_template"))
-        source = ("postgis", name)
-    _demine(url, "demo", "--scale", "small", "--no-serve", "--json")
-    yield source, _tokens(url)
-    if name:
-        _pg_drop(name)
-
-
-@pytest.fixture
-def demo_url(demo_store, tmp_path):
-    """A private copy of the demo store for one test."""
-    (kind, source), _ = demo_store
-    if kind == "gpkg":
-        path = tmp_path / "demo.gpkg"
-        src, dst = sqlite3.connect(source), sqlite3.connect(path)
-        src.backup(dst)  # includes what is still in the WAL
-        src.close()
-        dst.close()
-        yield sqlite_url(path)
-        return
-    name, url = _pg_clone(source)
-    yield url
-    _pg_drop(name)
-
+# --- stores: a private copy of the session's demo template per test (tests/conftest.py) -----
 
 def _no_internals(response: httpx.Response) -> None:
     """Checked on every response: no server error, no stack trace or SQL leaks."""
@@ -104,10 +51,9 @@ def api(demo_url):
 
 
 @pytest.fixture
-def as_role(demo_store):
+def as_role(demo_template):
     """Bearer headers of a demo user, by role."""
-    _, tokens = demo_store
-    return lambda role: {"Authorization": f"Bearer {tokens[role]}"}
+    return demo_template.bearer
 
 
 @pytest.fixture

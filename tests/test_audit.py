@@ -2,7 +2,7 @@
 deletions, `demine audit export` can be verified by a partner, the API shows it to the authority.
 
 Every test runs on a copy of the small demo region (GeoPackage, and PostGIS when
-DEMINE_TEST_DATABASE_URL is set), built once per module.
+DEMINE_TEST_DATABASE_URL is set), built once per session (``demo_url`` in conftest.py).
 """
 
 from __future__ import annotations
@@ -13,84 +13,26 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import pg_clone as _pg_clone
-from conftest import pg_drop as _pg_drop
+from conftest import Cli
 from fastapi.testclient import TestClient
 from shapely.geometry import box, mapping, shape
 from sqlalchemy import create_engine, text
-from typer.testing import CliRunner
 
-from demine.cli.app import app as demine_cli
-from demine.settings import Settings, sqlite_url
+from demine.settings import Settings
 from demine.web.app import create_app
 
-ROLES = ("admin", "authority", "operator", "reporter", "viewer")
 GENESIS = "0" * 64
 CHAINED = ("seq", "at", "actor", "action", "table_name", "record_id", "record_code",
            "before_hash", "after_hash", "detail", "prev_hash")
 GUARD = "demine_only__edit_through_demine_api"  # what demine's own connections define
 
 
-# --- stores: the demo built once per module and backend, copied for each test ---------------
-
-class Shell:
-    """`demine` run in-process against one store."""
-
-    def __init__(self, url: str):
-        self.url = url
-
-    def __call__(self, *args: str, input: str | None = None):
-        return CliRunner().invoke(demine_cli, [*args, "--database-url", self.url], input=input)
-
-
-def _tokens(demine: Shell) -> dict[str, str]:
-    """A read/write API token per demo role, made once (signing in costs an argon2 check)."""
-    tokens = {}
-    for role in ROLES:
-        result = demine("token", "create", "--email", f"{role}@demo.demine.org", "--scope",
-                        "read", "--scope", "write", "--json")
-        assert result.exit_code == 0, result.output
-        tokens[role] = json.loads(result.stdout)["token"]
-    return tokens
-
-
-@pytest.fixture(scope="module", params=["gpkg", "postgis"])
-def demo_store(request, tmp_path_factory):
-    """The small demo region, ("gpkg", path) or ("postgis", database name), and tokens."""
-    name = None
-    if request.param == "gpkg":
-        path = tmp_path_factory.mktemp("demo") / "demo.gpkg"
-        url, source = sqlite_url(path), ("gpkg", path)
-    else:
-        name, url = _pg_clone(request.getfixturevalue("pg_template"))
-        source = ("postgis", name)
-    result = Shell(url)("demo", "--scale", "small", "--no-serve", "--json")
-    assert result.exit_code == 0, result.output
-    yield source, _tokens(Shell(url))
-    if name:
-        _pg_drop(name)
-
+# --- stores: a private copy of the session's demo template per test (tests/conftest.py) -----
 
 @pytest.fixture
-def demo_url(demo_store, tmp_path):
-    """A private copy of the demo store for one test."""
-    (kind, source), _ = demo_store
-    if kind == "gpkg":
-        path = tmp_path / "demo.gpkg"
-        src, dst = sqlite3.connect(source), sqlite3.connect(path)
-        src.backup(dst)
-        src.close()
-        dst.close()
-        yield sqlite_url(path)
-        return
-    name, url = _pg_clone(source)
-    yield url
-    _pg_drop(name)
-
-
-@pytest.fixture
-def demine(demo_url) -> Shell:
-    return Shell(demo_url)
+def demine(demo_cli) -> Cli:
+    """`demine` run in-process against the test's copy of the demo."""
+    return demo_cli
 
 
 @pytest.fixture
@@ -102,15 +44,14 @@ def api(demo_url):
 
 
 @pytest.fixture
-def as_role(demo_store):
+def as_role(demo_template):
     """Bearer headers of a demo user, by role."""
-    _, tokens = demo_store
-    return lambda role: {"Authorization": f"Bearer {tokens[role]}"}
+    return demo_template.bearer
 
 
 # --- reading, verifying and tampering with the chain ----------------------------------------
 
-def exported(demine: Shell, out: Path) -> list[dict]:
+def exported(demine: Cli, out: Path) -> list[dict]:
     """`demine audit export`: the entries, one JSON object per line."""
     result = demine("audit", "export", "--out", str(out))
     assert result.exit_code == 0, result.output
@@ -119,7 +60,7 @@ def exported(demine: Shell, out: Path) -> list[dict]:
     return [json.loads(line) for line in lines]
 
 
-def verified(demine: Shell) -> dict:
+def verified(demine: Cli) -> dict:
     """`demine audit verify --json`, whatever its exit status."""
     result = demine("audit", "verify", "--json")
     report = json.loads(result.stdout)
@@ -162,7 +103,7 @@ def tamper(url: str, sql: str, **params) -> None:
 class Log:
     """The chain before and after each step of a test."""
 
-    def __init__(self, demine: Shell, folder: Path):
+    def __init__(self, demine: Cli, folder: Path):
         self.demine, self.folder, self.n = demine, folder, 0
         self.entries = exported(demine, self._out())
 

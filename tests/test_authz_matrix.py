@@ -52,13 +52,11 @@ from typing import Any
 
 import mapbox_vector_tile
 import pytest
-from conftest import clone_database
+from conftest import StoreTemplate, clone_database, copy_gpkg
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
-from typer.testing import CliRunner
 
-from demine.cli.app import app as cli_app
 from demine.domain.actors import Actor
 from demine.services.sharing import grant_record
 from demine.settings import Settings, sqlite_url
@@ -466,16 +464,18 @@ class Store:
         self.copies: list[str] = []
 
     @classmethod
-    def create(cls, backend: str, tmp: Path, pg_template: str | None) -> Store:
-        """An empty, initialised store."""
-        if backend == "gpkg":
-            return cls(backend, sqlite_url(tmp / "demo.gpkg"), tmp)
+    def create(cls, template: StoreTemplate, tmp: Path) -> Store:
+        """A copy of the session's demo template (tests/conftest.py)."""
+        if template.backend == "gpkg":
+            path = tmp / "demo.gpkg"
+            copy_gpkg(template.source, path)
+            return cls("gpkg", sqlite_url(path), tmp)
         admin, url = _pg_admin()
         name = f"authz_{uuid.uuid4().hex[:10]}"
         with admin.connect() as conn:
-            clone_database(conn, pg_template, name)
+            clone_database(conn, template.source, name)
         admin.dispose()
-        store = cls(backend, url.set(database=name).render_as_string(False), tmp)
+        store = cls("postgis", url.set(database=name).render_as_string(False), tmp)
         store.copies.append(name)
         return store
 
@@ -562,12 +562,9 @@ def _scratch(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module", params=["gpkg", "postgis"])
 def demo(request, tmp_path_factory) -> Iterator[Env]:
-    """The filled demo store on one backend (built once per module and backend)."""
-    template = request.getfixturevalue("pg_template") if request.param == "postgis" else None
-    store = Store.create(request.param, _scratch(tmp_path_factory), template)
-    result = CliRunner().invoke(cli_app, ["demo", "--scale", "small", "--no-serve", "--json",
-                                          "--database-url", store.url])
-    assert result.exit_code == 0, result.output
+    """The filled demo store on one backend (copied from the session's demo, filled once)."""
+    store = Store.create(request.getfixturevalue(f"{request.param}_demo"),
+                         _scratch(tmp_path_factory))
     env = _env(store, store.url, {})
     env.tokens = _sign_in(env.client)
     _fill(env)

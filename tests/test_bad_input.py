@@ -36,23 +36,17 @@ def _geojson(path: Path, features) -> str:
 
 
 @pytest.fixture
-def region(cli):
-    """A store holding the small demo region (gazetteer around lon 30–33, lat 47–49)."""
-    result = cli("demo", "--scale", "small", "--no-serve", "--json")
-    assert result.exit_code == 0, result.output
-    return cli
+def region(demo_cli):
+    """The CLI on a copy of the small demo region (gazetteer around lon 30–33, lat 47–49)."""
+    return demo_cli
 
 
 @pytest.fixture
-def api(region):
+def api(region, demo_template):
     """An HTTP client of the region's store, and an operator's bearer headers."""
-    made = region("token", "create", "--email", "operator@demo.demine.org",
-                  "--scope", "read", "--scope", "write", "--json")
-    assert made.exit_code == 0, made.output
-    headers = {"Authorization": f"Bearer {json.loads(made.stdout)['token']}"}
     app = create_app(Settings(database_url=region.url))
     with TestClient(app, raise_server_exceptions=False) as client:
-        yield client, headers
+        yield client, demo_template.bearer("operator")
     app.state.database.dispose()
 
 

@@ -8,8 +8,10 @@ import base64
 import json
 import math
 import time
+from collections.abc import Iterator
 
 import pytest
+from conftest import BACKENDS, Cli, StoreTemplate, filled_template
 from fastapi.testclient import TestClient
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import update
@@ -42,9 +44,8 @@ def basic(user: str, password: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 
 
-@pytest.fixture
-def store(cli) -> dict:
-    """An operator with an API token and a shared, submitted hazard anonymous users can't see."""
+def fill_store(cli) -> dict[str, dict]:
+    """An operator of SEDS and its API token "qgis"."""
     assert cli("org", "add", "--code", "SEDS", "--name", "SEDS", "--kind", "operator",
                "--json").exit_code == 0
     added = cli("user", "add", "--email", OPERATOR, "--org", "SEDS", "--role", "operator",
@@ -52,7 +53,24 @@ def store(cli) -> dict:
     assert added.exit_code == 0, added.output
     token = json.loads(cli("token", "create", "--email", OPERATOR, "--name", "qgis",
                            "--json").stdout)
-    return {"url": cli.url, "cli": cli, "token": token}
+    return {OPERATOR: token}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def store_template(request, tmp_path_factory) -> Iterator[StoreTemplate]:
+    """The operator's store on each backend, filled once per module (argon2 is slow)."""
+    template = filled_template(request, request.param, tmp_path_factory.mktemp("basic"),
+                               fill_store, "basic")
+    yield template
+    template.drop()
+
+
+@pytest.fixture
+def store(store_template, tmp_path) -> Iterator[dict]:
+    """An operator with an API token and a shared, submitted hazard anonymous users can't see."""
+    url, remove = store_template.copy(tmp_path)
+    yield {"url": url, "cli": Cli(url), "token": store_template.tokens[OPERATOR]}
+    remove()
 
 
 @pytest.fixture

@@ -68,9 +68,9 @@ def _gis_tool(path: str):
         conn.close()
 
 
-def test_a_clean_demo_has_no_findings(cli):
+def test_a_clean_demo_has_no_findings(demo_cli):
     """The generated demo is consistent: no errors, no warnings, exit 0; counts reported."""
-    assert cli("demo", "--scale", "small", "--no-serve").exit_code == 0
+    cli = demo_cli
     report = _check(cli, 0)
     assert report["findings"] == []
     assert report["counts"] == dict.fromkeys(CHECKS, 0)
@@ -255,10 +255,10 @@ def _audit_edited(conn):
 @pytest.mark.parametrize("tamper", [_wrong_remaining, _dangling_find, _release_moved_out,
                                     _guard_dropped, _tally_edited, _tally_trigger_dropped,
                                     _audit_edited])
-def test_writes_by_another_tool_are_errors(cli, store_url, tamper):
+def test_writes_by_another_tool_are_errors(demo_cli, tamper):
     """A GIS tool writing with foreign keys off (guard faked): check names it, exits 1."""
-    path = _gpkg_only(store_url)
-    assert cli("demo", "--scale", "small", "--no-serve").exit_code == 0
+    cli = demo_cli
+    path = _gpkg_only(cli.url)
     with _gis_tool(path) as conn:
         check, record, words = tamper(conn)
     report = _check(cli, 1)
@@ -293,9 +293,9 @@ def _flip(database, store_url, layer: str) -> str:
                     "ST_FlipCoordinates(geom)")
 
 
-def test_swapped_coordinates_and_strays_outside_the_gazetteer(cli, database, store_url):
+def test_swapped_coordinates_and_strays_outside_the_gazetteer(demo_cli, demo_database):
     """Swapped lat/lon is an error; a point merely outside the gazetteer a warning."""
-    assert cli("demo", "--scale", "small", "--no-serve").exit_code == 0
+    cli, database, store_url = demo_cli, demo_database, demo_cli.url
     hazard = _flip(database, store_url, "hazards")
     find = _flip(database, store_url, "eo_finds")
     stray = _rewrite(database, store_url, "accidents", lambda g: shapely.Point(5.0, 5.0),

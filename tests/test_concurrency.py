@@ -16,19 +16,16 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from conftest import pg_clone as _pg_clone
-from conftest import pg_drop as _pg_drop
 from shapely.geometry import mapping, shape
 from typer.testing import CliRunner
 
 from demine.cli.app import app as demine_cli
-from demine.settings import sqlite_url
 
 ROUNDS = 10  # hazards patched by two clients at once
 BURSTS = 3  # times two clients create 20 EO finds each at once
 
 
-# --- stores: the demo built once per module and backend, copied for each test ---------------
+# --- the store: a copy of the session's demo template, shared by this module's tests ---------
 
 def _demine(url: str, *args: str):
     return CliRunner().invoke(demine_cli, [*args, "--database-url", url])
@@ -37,16 +34,10 @@ def _demine(url: str, *args: str):
 @pytest.fixture(scope="module", params=["gpkg", "postgis"])
 def demo_url(request, tmp_path_factory):
     """A store holding the small demo region, shared by this module's tests."""
-    if request.param == "gpkg":
-        url = sqlite_url(tmp_path_factory.mktemp("demo") / "demo.gpkg")
-        name = None
-    else:
-        name, url = _pg_clone(request.getfixturevalue("pg_template"))
-    result = _demine(url, "demo", "--scale", "small", "--no-serve", "--json")
-    assert result.exit_code == 0, result.output
+    template = request.getfixturevalue(f"{request.param}_demo")
+    url, remove = template.copy(tmp_path_factory.mktemp("demo"))
     yield url
-    if name:
-        _pg_drop(name)
+    remove()
 
 
 # --- the server: a real `demine serve` with two worker processes ----------------------------

@@ -25,11 +25,9 @@ HAZARD_COLOURS = {"CHA": "255,0,0", "SHA": "244,167,24", "closed": "46,139,87"}
 
 
 @pytest.fixture
-def region(cli):
-    """The CLI on a store holding the small demo region."""
-    result = cli("demo", "--scale", "small", "--no-serve", "--json")
-    assert result.exit_code == 0, result.output
-    return cli
+def region(demo_cli):
+    """The CLI on a private copy of the small demo region (tests/conftest.py)."""
+    return demo_cli
 
 
 def _records(cli, layer: str, **params) -> dict[str, dict]:

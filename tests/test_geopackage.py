@@ -8,6 +8,7 @@ import numpy as np
 import pyogrio
 import pytest
 import shapely
+from conftest import copy_gpkg
 from typer.testing import CliRunner
 
 from demine.cli.app import app
@@ -20,12 +21,10 @@ LAYER_TYPES = {"hazards": "MultiPolygon", "activities": "MultiPolygon",
 
 
 @pytest.fixture(scope="module")
-def demo_file(tmp_path_factory):
-    """The small demo region built into a GeoPackage through the CLI."""
+def demo_file(gpkg_demo, tmp_path_factory):
+    """A copy of the small demo region built into a GeoPackage through the CLI (conftest.py)."""
     path = tmp_path_factory.mktemp("gpkg") / "demo.gpkg"
-    result = CliRunner().invoke(app, ["demo", "--db", str(path), "--scale", "small",
-                                      "--no-serve", "--json"])
-    assert result.exit_code == 0, result.output
+    copy_gpkg(gpkg_demo.source, path)
     return path
 
 

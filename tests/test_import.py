@@ -29,11 +29,9 @@ def _geojson(path, features) -> str:
 
 
 @pytest.fixture
-def region(cli):
-    """A store holding the small demo region (gazetteer around lon 30–33, lat 47–49)."""
-    result = cli("demo", "--scale", "small", "--no-serve", "--json")
-    assert result.exit_code == 0, result.output
-    return cli
+def region(demo_cli):
+    """The CLI on a copy of the small demo region (gazetteer around lon 30–33, lat 47–49)."""
+    return demo_cli
 
 
 def _baseline(cli) -> float:

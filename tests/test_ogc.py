@@ -1,33 +1,22 @@
 """OGC API - Features at /ogc through an in-process HTTP client, on both backends.
 
-Each test gets its own copy of one small demo region per backend (built once per module).
+Each test gets its own copy of the small demo region per backend (built once per session).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import sqlite3
-import uuid
 from collections.abc import Iterator
 from datetime import date
 
 import pytest
 import shapely
-from conftest import clone_database
 from fastapi.testclient import TestClient
 from pyproj import Transformer
 from shapely.geometry import box, mapping, shape
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from demine.domain.actors import Actor
-from demine.services.demo import build_demo
-from demine.settings import Settings, sqlite_url
-from demine.storage.database import Database
+from demine.settings import Settings
 from demine.web.app import create_app
 
-PG_URL = os.environ.get("DEMINE_TEST_DATABASE_URL")
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
 GEOJSON = "application/geo+json"
@@ -36,59 +25,13 @@ COLLECTIONS = {"hazards", "activities", "land_releases", "eo_finds", "accidents"
 PART4 = "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/"
 
 
-def _admin_engine():
-    url = make_url(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    return create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT"), url
-
-
-def _build(url: str) -> None:
-    database = Database(Settings(database_url=url))
-    build_demo(database, actor=Actor.system("test"), scale="small", seed=1)
-    database.dispose()
-
-
-@pytest.fixture(scope="module", params=["gpkg", "postgis"])
-def demo_source(request, tmp_path_factory) -> Iterator[tuple[str, str]]:
-    """One small demo region per backend: (backend, GeoPackage path or database name)."""
-    if request.param == "gpkg":
-        path = tmp_path_factory.mktemp("ogc") / "demo.gpkg"
-        _build(sqlite_url(path))
-        with sqlite3.connect(path) as conn:  # everything in the main file, for copies
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        yield "gpkg", str(path)
-        return
-    template = request.getfixturevalue("pg_template")
-    admin, url = _admin_engine()
-    name = f"ogc_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        clone_database(conn, template, name)
-    _build(url.set(database=name).render_as_string(hide_password=False))
-    yield "postgis", name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 @pytest.fixture
-def client(demo_source, tmp_path) -> Iterator[TestClient]:
+def client(demo_url) -> Iterator[TestClient]:
     """A client of the app on a fresh copy of the demo region."""
-    backend, source = demo_source
-    if backend == "gpkg":
-        path = tmp_path / "demo.gpkg"
-        shutil.copy(source, path)
-        url, drop = sqlite_url(path), None
-    else:
-        admin, base = _admin_engine()
-        drop = f"t_{uuid.uuid4().hex[:12]}"
-        with admin.connect() as conn:
-            clone_database(conn, source, drop)
-        url = base.set(database=drop).render_as_string(hide_password=False)
-    with TestClient(create_app(Settings(database_url=url))) as test_client:
+    app = create_app(Settings(database_url=demo_url))
+    with TestClient(app) as test_client:
         yield test_client
-    if drop:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{drop}" WITH (FORCE)'))
-        admin.dispose()
+    app.state.database.dispose()
 
 
 def bearer(client: TestClient, role: str) -> dict[str, str]:

@@ -7,7 +7,6 @@ so a server in this process would never answer.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -20,17 +19,8 @@ from urllib.parse import urlencode
 
 import pyogrio
 import pytest
-from conftest import clone_database
 from pyogrio import raw
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from demine.domain.actors import Actor
-from demine.services.demo import build_demo
-from demine.settings import Settings, sqlite_url
-from demine.storage.database import Database
-
-PG_URL = os.environ.get("DEMINE_TEST_DATABASE_URL")
 COLLECTIONS = ["hazards", "activities", "land_releases", "eo_finds", "accidents",
                "eore_sessions", "admin_areas", "places", "terrain_lines"]
 
@@ -39,30 +29,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _demo_url(backend: str, request, tmp_path_factory):
-    """A store holding the small demo region, and how to drop it afterwards."""
-    if backend == "gpkg":
-        url = sqlite_url(tmp_path_factory.mktemp("ogc_gdal") / "demo.gpkg")
-        drop = None
-    else:
-        template = request.getfixturevalue("pg_template")
-        base = make_url(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-        admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        name = f"gdal_{uuid.uuid4().hex[:10]}"
-        with admin.connect() as conn:
-            clone_database(conn, template, name)
-        url = base.set(database=name).render_as_string(hide_password=False)
-
-        def drop():
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-    database = Database(Settings(database_url=url))
-    build_demo(database, actor=Actor.system("test"), scale="small", seed=1)
-    database.dispose()
-    return url, drop
 
 
 def _wait_until_up(process: subprocess.Popen, base: str, log) -> None:
@@ -82,7 +48,8 @@ def _wait_until_up(process: subprocess.Popen, base: str, log) -> None:
 @pytest.fixture(scope="module", params=["gpkg", "postgis"])
 def server(request, tmp_path_factory) -> Iterator[str]:
     """The base URL of `demine serve` on a demo store, in a subprocess."""
-    url, drop = _demo_url(request.param, request, tmp_path_factory)
+    template = request.getfixturevalue(f"{request.param}_demo")
+    url, drop = template.copy(tmp_path_factory.mktemp("ogc_gdal"))
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     log = open(tmp_path_factory.mktemp("serve") / "serve.log", "w+")  # noqa: SIM115
@@ -100,8 +67,7 @@ def server(request, tmp_path_factory) -> Iterator[str]:
             process.kill()
             process.wait(timeout=15)
         log.close()
-        if drop:
-            drop()
+        drop()
 
 
 def _get(url: str, token: str | None = None) -> dict:

@@ -12,10 +12,9 @@ SYSTEM = {"recorded_at", "recorded_by", "version", "created_at"}
 
 
 @pytest.fixture
-def region(cli):
-    result = cli("demo", "--scale", "small", "--no-serve", "--json")
-    assert result.exit_code == 0, result.output
-    return cli
+def region(demo_cli):
+    """The CLI on a private copy of the small demo region (tests/conftest.py)."""
+    return demo_cli
 
 
 def _layer(path, name):

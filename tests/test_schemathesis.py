@@ -20,7 +20,7 @@ Schema cannot say, each documented in the 412/422 responses of the document.
 * GeoPackage only: the same code paths on PostGIS would double the runtime; the authorization
   matrix (tests/test_authz_matrix.py) runs on both backends.
 
-Generated writes change the store; it is a throwaway demo built for this module.
+Generated writes change the store: a copy of the session's demo made for this module.
 """
 
 from __future__ import annotations
@@ -47,9 +47,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 from shapely.geometry import LineString, MultiPolygon, box, mapping, shape
-from typer.testing import CliRunner
 
-from demine.cli.app import app as cli_app
 from demine.settings import Settings, sqlite_url
 from demine.web.app import create_app
 
@@ -118,12 +116,9 @@ COMMON = {"deadline": None, "derandomize": True, "database": None,
 
 
 @pytest.fixture(scope="module")
-def demo_app(tmp_path_factory) -> Iterator[tuple]:
-    """The app on a small demo store, and the admin's bearer token."""
-    url = sqlite_url(tmp_path_factory.mktemp("schemathesis") / "demo.gpkg")
-    result = CliRunner().invoke(cli_app, ["demo", "--scale", "small", "--no-serve", "--json",
-                                          "--database-url", url])
-    assert result.exit_code == 0, result.output
+def demo_app(gpkg_demo, tmp_path_factory) -> Iterator[tuple]:
+    """The app on a copy of the small demo store, and the admin's bearer token."""
+    url, _ = gpkg_demo.copy(tmp_path_factory.mktemp("schemathesis"))
     app = create_app(Settings(database_url=url))
     with TestClient(app) as client:
         response = client.post("/api/v1/auth/token", json={
@@ -218,26 +213,17 @@ def test_api_as_anonymous(case, demo_app):
     _call(case, demo_app, "anonymous")
 
 
-def _slow_selected(config) -> bool:
-    expr = (config.getoption("markexpr") or "").replace(" ", "")
-    return "slow" in expr and "notslow" not in expr
-
-
 @pytest.mark.slow
 @long_schema.parametrize()
 @settings(max_examples=SLOW_EXAMPLES, **COMMON)
-def test_api_fuzz_long_as_admin(case, demo_app, request):
+def test_api_fuzz_long_as_admin(case, demo_app):
     """The larger run as the admin (``-m slow``)."""
-    if not _slow_selected(request.config):
-        pytest.skip("long schemathesis run: select it with -m slow")
     _call(case, demo_app, "admin")
 
 
 @pytest.mark.slow
 @long_schema.parametrize()
 @settings(max_examples=SLOW_EXAMPLES, **COMMON)
-def test_api_fuzz_long_as_anonymous(case, demo_app, request):
+def test_api_fuzz_long_as_anonymous(case, demo_app):
     """The larger run without signing in (``-m slow``)."""
-    if not _slow_selected(request.config):
-        pytest.skip("long schemathesis run: select it with -m slow")
     _call(case, demo_app, "anonymous")

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Iterator
 
 import pytest
+from conftest import BACKENDS, StoreTemplate, filled_template
 from fastapi.testclient import TestClient
 from pwdlib.hashers.argon2 import Argon2Hasher
 
@@ -18,9 +20,8 @@ PASSWORD = {OPERATOR: "operator-pass-003", VIEWER: "viewer-pass-00004", ADMIN: "
 UNKNOWN = "nobody@example.org"
 
 
-@pytest.fixture
-def accounts_url(cli) -> str:
-    """A store with an operator, a viewer and an administrator."""
+def fill_accounts(cli) -> dict[str, str]:
+    """An operator, a viewer and an administrator (no tokens)."""
     for code, kind in (("SEDS", "operator"), ("NMAA", "authority")):
         assert cli("org", "add", "--code", code, "--name", code, "--kind", kind).exit_code == 0
     for address, org, role in ((OPERATOR, "SEDS", "operator"), (VIEWER, "SEDS", "viewer"),
@@ -28,7 +29,24 @@ def accounts_url(cli) -> str:
         added = cli("user", "add", "--email", address, "--org", org, "--role", role,
                     "--password-stdin", input=PASSWORD[address] + "\n")
         assert added.exit_code == 0, added.output
-    return cli.url
+    return {}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def accounts_template(request, tmp_path_factory) -> Iterator[StoreTemplate]:
+    """The accounts store on each backend, filled once per module (argon2 hashes are slow)."""
+    template = filled_template(request, request.param, tmp_path_factory.mktemp("accounts"),
+                               fill_accounts, "accounts")
+    yield template
+    template.drop()
+
+
+@pytest.fixture
+def accounts_url(accounts_template, tmp_path) -> Iterator[str]:
+    """A private copy of a store with an operator, a viewer and an administrator."""
+    url, remove = accounts_template.copy(tmp_path)
+    yield url
+    remove()
 
 
 def _app(url: str, **settings):

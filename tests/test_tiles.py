@@ -30,12 +30,18 @@ PROPERTIES = {"hazards": {"id", "code", "name", "hazard_type", "status", "sensit
 
 
 @pytest.fixture
+def store_url(demo_url):
+    """Each test's store (``cli``, ``client``) is a private copy of the small demo region."""
+    return demo_url
+
+
+@pytest.fixture
 def client(cli):
-    """An HTTP client on a store holding the small demo region (with its demo sign-ins)."""
-    result = cli("demo", "--scale", "small", "--no-serve", "--json")
-    assert result.exit_code == 0, result.output
-    with TestClient(create_app(Settings(database_url=cli.url))) as http:
+    """An HTTP client on the test's demo store (with its demo sign-ins)."""
+    app = create_app(Settings(database_url=cli.url))
+    with TestClient(app) as http:
         yield http
+    app.state.database.dispose()
 
 
 def _headers(client, role: str) -> dict[str, str]:

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 
 import mapbox_vector_tile
 import pytest
 import shapely
+from conftest import BACKENDS, Cli, StoreTemplate, api_token, filled_template
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -45,28 +47,31 @@ def geodesic_m2(geom) -> float:
     return abs(area)
 
 
+def fill_world(cli) -> dict[str, str]:
+    """An authority, two operators (OPA shares with OPB) and an NGO; an API token each."""
+    for code, kind in (("NMAA", "authority"), ("OPA", "operator"), ("OPB", "operator"),
+                       ("NGO", "ngo")):
+        assert cli("org", "add", "--code", code, "--name", code, "--kind", kind).exit_code == 0
+    tokens = {}
+    for who, (org, role) in USERS.items():
+        result = cli("user", "add", "--email", f"{who}@t.org", "--org", org, "--role", role,
+                     "--password-stdin", input=PASSWORD + "\n")
+        assert result.exit_code == 0, result.output
+        tokens[who] = api_token(cli, f"{who}@t.org")
+    shared = cli("share", "add", "--owner", "OPA", "--partner", "OPB")
+    assert shared.exit_code == 0, shared.output
+    return tokens
+
+
 class World:
     """A store with an authority, two operators (OPA shares with OPB) and an NGO, signed in."""
 
-    def __init__(self, cli, url: str):
+    def __init__(self, template: StoreTemplate, url: str):
         self.url = url
-        for code, kind in (("NMAA", "authority"), ("OPA", "operator"), ("OPB", "operator"),
-                           ("NGO", "ngo")):
-            assert cli("org", "add", "--code", code, "--name", code, "--kind", kind).exit_code == 0
-        self.headers = {}
-        for who, (org, role) in USERS.items():
-            result = cli("user", "add", "--email", f"{who}@t.org", "--org", org, "--role", role,
-                         "--password-stdin", input=PASSWORD + "\n")
-            assert result.exit_code == 0, result.output
-            token = cli("token", "create", "--email", f"{who}@t.org", "--scope", "read",
-                        "--scope", "write", "--json")
-            assert token.exit_code == 0, token.output
-            self.headers[who] = {"Authorization": f"Bearer {json.loads(token.stdout)['token']}"}
+        self.headers = {who: template.bearer(who) for who in USERS}
         self.headers["anonymous"] = {}
         self.database = Database(Settings(database_url=url))
-        self.cli = cli
-        shared = cli("share", "add", "--owner", "OPA", "--partner", "OPB")
-        assert shared.exit_code == 0, shared.output
+        self.cli = Cli(url)
         self.app = create_app(Settings(database_url=url))
         self.api = TestClient(self.app, raise_server_exceptions=False)
         self.n = 0
@@ -118,11 +123,23 @@ class World:
         return response.json()
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def world_template(request, tmp_path_factory) -> Iterator[StoreTemplate]:
+    """The world's store on each backend, filled once per module (signing up costs argon2)."""
+    template = filled_template(request, request.param, tmp_path_factory.mktemp("world"),
+                               fill_world, "world")
+    yield template
+    template.drop()
+
+
 @pytest.fixture
-def world(cli, store_url):
-    w = World(cli, store_url)
+def world(world_template, tmp_path):
+    """A private copy of the world for one test."""
+    url, remove = world_template.copy(tmp_path)
+    w = World(world_template, url)
     yield w
     w.close()
+    remove()
 
 
 def quarters(hazard: dict) -> list:
