@@ -704,3 +704,29 @@ def test_the_database_refuses_a_deleted_records_id_whoever_writes_it(world):
     with world.database.read() as uow:
         assert uow.conn.execute(select(hazards.c.id).where(
             hazards.c.id == last["id"])).first() is None
+
+
+def test_check_reports_a_release_that_no_longer_mirrors_its_activity(world):
+    """Who sees a release is decided on the columns it copies from its activity: `demine
+    check` reports any that differ (written around demine, say)."""
+    from sqlalchemy import update
+
+    from demine.storage.tables import land_releases
+
+    hazard = world.hazard()
+    made = world.release(hazard, quarters(hazard)[0], who="admin", organisation_id="OPA",
+                         sensitivity="restricted")
+    assert made.status_code == 201, made.text
+    assert not _mirror_findings(world)
+    with world.database.transaction() as uow:
+        uow.conn.execute(update(land_releases).where(
+            land_releases.c.activity_id == made.json()["id"]).values(sensitivity="public"))
+    found = _mirror_findings(world)
+    assert len(found) == 1 and made.json()["code"] in found[0]["detail"]
+    assert "sensitivity (public vs restricted)" in found[0]["detail"]
+
+
+def _mirror_findings(world) -> list[dict]:
+    result = world.cli("check", "--json")
+    return [f for f in json.loads(result.stdout)["findings"]
+            if f["layer"] == "land_releases" and f["check"] == "ledger_imbalance"]

@@ -21,12 +21,15 @@ from demine.storage.tables import record_grants, sharing_agreements, table
 
 REFERENCE = frozenset({"organisations", "teams", "admin_areas", "places", "terrain_lines",
                        "eo_models"})
-# Records that belong to another and are seen exactly where it is: a land release where its
-# activity is (its copied columns say the same, but grants name the activity), so a parent
-# made restricted hides its children everywhere (API, OGC API, tiles, exports, statistics).
+# Records that belong to another and are seen exactly where it is, so a parent made
+# restricted hides its children everywhere (API, OGC API, tiles, exports, statistics).
 CHILDREN = {"eore_beneficiaries": ("session_id", "eore_sessions"),
-            "non_conformities": ("inspection_id", "qa_inspections"),
-            "land_releases": ("activity_id", "activities")}
+            "non_conformities": ("inspection_id", "qa_inspections")}
+# Children that carry a copy of their parent's need-to-know columns, kept equal to the
+# parent's on every write (services.activities.FOLLOWS; `demine check` compares them): a land
+# release is seen where its activity is, decided on its own columns (no join per release on
+# tiles and pages) with the grants that name the activity.
+MIRRORS = {"land_releases": ("activity_id", "activities")}
 # Records that belong to another but carry need-to-know of their own (a casualty's personal
 # data): seen where their own columns allow *and* their parent is seen.
 PARENTS = {"casualties": ("accident_id", "accidents")}
@@ -58,6 +61,9 @@ def visible(actor: Actor, t: Table):
         return exists().where(p.c.id == t.c[fk], visible(actor, p))
     if "review_status" not in t.c:  # no need-to-know columns: nothing for non-admins
         return false()
+    if base in MIRRORS:
+        fk, parent_name = MIRRORS[base]
+        return _by_sensitivity(actor, t, parent_name, t.c[fk])
     own = _by_sensitivity(actor, t, base)
     if base in PARENTS:
         fk, parent_name = PARENTS[base]
@@ -88,17 +94,21 @@ def named_on_records(uow, actor: Actor) -> bool:
         record_grants.c.user_id == actor.user_id).limit(1)).first() is not None
 
 
-def _by_sensitivity(actor: Actor, t, base: str):
+def _by_sensitivity(actor: Actor, t, base: str, record_id=None):
+    """``t``'s rows ``actor`` sees by their need-to-know columns; grants are those naming
+    ``base``'s record ``record_id`` (the row itself unless a mirror names its parent)."""
     approved = t.c.review_status == "approved"
     public = and_(t.c.sensitivity == "public", approved)
     if actor.organisation_id is None:
         return public
-    if "id" in t.c:
+    if record_id is None and "id" in t.c:
+        record_id = t.c.id
+    if record_id is not None:
         named_user = exists().where(
-            record_grants.c.table_name == base, record_grants.c.record_id == t.c.id,
+            record_grants.c.table_name == base, record_grants.c.record_id == record_id,
             record_grants.c.user_id == actor.user_id)
         named_org = exists().where(
-            record_grants.c.table_name == base, record_grants.c.record_id == t.c.id,
+            record_grants.c.table_name == base, record_grants.c.record_id == record_id,
             record_grants.c.organisation_id == actor.organisation_id)
     else:  # a summary: its caller keeps only rows that need no grant
         named_user = named_org = false()

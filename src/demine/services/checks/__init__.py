@@ -70,6 +70,7 @@ def run_checks(
     if actor.is_admin:
         report.findings += integrity.guard_findings(uow)
         report.findings += integrity.tally_findings(uow)
+        report.findings += integrity.mirror_findings(uow)
         findings, report.checked["audit_log"] = integrity.audit_findings(uow)
         report.findings += findings
     done("integrity")

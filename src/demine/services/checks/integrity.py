@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 
 from demine.domain.actors import Actor
 from demine.domain.vocab import DESTROYED_DISPOSALS
@@ -96,6 +96,25 @@ def logical_orphans(uow: UnitOfWork, actor: Actor) -> list[Finding]:
         for code, status, hazard, closed_on in conn.execute(query)
     ]
     return findings
+
+
+def mirror_findings(uow: UnitOfWork) -> list[Finding]:
+    """Land releases whose copied columns differ from their activity's: who sees a release,
+    and whether it counts on the ledger, is decided on those copies."""
+    from demine.services.activities import FOLLOWS
+    from demine.storage.tables import land_releases as r
+
+    a = activities.alias("a")
+    differs = [r.c[c] != a.c[c] for c in FOLLOWS]
+    rows = uow.conn.execute(select(r.c.id, a.c.code, *[r.c[c] for c in FOLLOWS],
+                                   *[a.c[c] for c in FOLLOWS]).join(
+        a, a.c.id == r.c.activity_id).where(or_(*differs)).order_by(r.c.id)).all()
+    n = len(FOLLOWS)
+    return [Finding("ledger_imbalance", ERROR, "land_releases", f"#{row[0]}",
+                    "differs from its activity " + row[1] + " in " + ", ".join(
+                        f"{c} ({row[2 + i]} vs {row[2 + n + i]})"
+                        for i, c in enumerate(FOLLOWS) if row[2 + i] != row[2 + n + i]),
+                    other=row[1]) for row in rows]
 
 
 def guard_findings(uow: UnitOfWork) -> list[Finding]:
