@@ -10,7 +10,7 @@ from typing import Any
 
 from benchmarks.common import demine_command, median_of, run_command, run_json, timed
 from demine.domain.actors import Actor
-from demine.services.stats import land_release_stats
+from demine.services.reads.stats import land_release_stats
 from demine.settings import Settings, sqlite_url
 from demine.storage.database import Database
 

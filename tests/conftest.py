@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 
 from demine.cli.app import app
 from demine.domain.actors import Actor
-from demine.services.setup import initialise
+from demine.services.loading.setup import initialise
 from demine.settings import Settings, sqlite_url
 from demine.storage.database import Database
 

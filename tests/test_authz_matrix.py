@@ -58,7 +58,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from demine.domain.actors import Actor
-from demine.services.sharing import grant_record
+from demine.services.access.sharing import grant_record
 from demine.settings import Settings, sqlite_url
 from demine.storage.database import Database
 from demine.web.app import create_app
@@ -1301,7 +1301,8 @@ def test_bug_patch_response_redacts_personal_fields(bugs):
 
 
 def test_duplicate_beneficiary_is_a_conflict(bugs):
-    """(Was a 500 from the UNIQUE constraint; fixed in services/records.py create_record.)"""
+    """(Was a 500 from the UNIQUE constraint; fixed in services/records/records.py
+    create_record.)"""
     row = _first(bugs.oracle, "eore_beneficiaries")
     body = {k: row.row[k] for k in ("session_id", "sex", "age_band")}
     body.update(disability=bool(row.row["disability"]), count=1)
@@ -1344,7 +1345,7 @@ def test_bug_audit_names_only_records_the_reader_sees(demo):
 
 def test_search_treats_wildcards_literally(demo):
     """(q went into LIKE unescaped, so '%' and '_' matched everything; fixed in
-    services/queries.py.)"""
+    services/reads/queries.py.)"""
     for q in ("%", "_"):
         body = demo.client.get("/api/v1/hazards", params={"q": q},
                                headers=demo.auth("admin")).json()

@@ -14,8 +14,9 @@ from shapely.geometry import box
 from sqlalchemy import text
 
 from demine.domain.actors import Actor
-from demine.services import records, reference
 from demine.services.checks import CHECKS, run_checks
+from demine.services.loading import reference
+from demine.services.records import records
 from demine.storage import gpkg
 
 ACTOR = Actor.system("test")

@@ -29,7 +29,7 @@ from shapely.geometry import box, mapping, shape
 from sqlalchemy import select
 
 from demine.domain.actors import Actor
-from demine.services import sharing
+from demine.services.access import sharing
 from demine.settings import Settings
 from demine.storage.database import Database
 from demine.storage.tables import record_grants, table, taskings
@@ -603,7 +603,7 @@ def test_only_an_administrator_changes_an_organisations_kind(world):
 
 
 def _actor_of(world, who: str) -> Actor:
-    from demine.services.accounts import actor_of, user_id_of
+    from demine.services.access.accounts import actor_of, user_id_of
 
     with world.database.read() as uow:
         return actor_of(uow, user_id_of(uow, f"{who}@t.org"))

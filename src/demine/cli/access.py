@@ -28,7 +28,7 @@ Hazard = Annotated[str, typer.Option("--hazard", help="hazard code")]
 
 def _record_id(uow, layer: str, code: str) -> int:
     from demine.domain.errors import Invalid, Problem
-    from demine.services.references import Resolver
+    from demine.services.records.references import Resolver
 
     found = Resolver(uow).lookup(layer, code)
     if found is None:
@@ -43,7 +43,7 @@ def share_add(
     db: DbOption = None, database_url: UrlOption = None, as_json: JsonOption = False,
 ):
     """Let a partner see the owner's ``shared`` records."""
-    from demine.services.sharing import add_sharing_agreement
+    from demine.services.access.sharing import add_sharing_agreement
 
     with reported(), open_database(db, database_url).transaction() as uow:
         add_sharing_agreement(uow, actor=Actor.system(), owner=owner, partner=partner)
@@ -59,7 +59,7 @@ def grant_add(
     db: DbOption = None, database_url: UrlOption = None, as_json: JsonOption = False,
 ):
     """Name an organisation or a user on a restricted or confidential record."""
-    from demine.services.sharing import grant_record
+    from demine.services.access.sharing import grant_record
 
     with reported(), open_database(db, database_url).transaction() as uow:
         grant_record(uow, actor=Actor.system(), layer=layer,
@@ -72,7 +72,7 @@ def grant_add(
 def task_add(hazard: Hazard, org: Org, db: DbOption = None, database_url: UrlOption = None,
              as_json: JsonOption = False):
     """Task an organisation on a hazard: it may then record activities and finds there."""
-    from demine.services.taskings import task
+    from demine.services.records.taskings import task
 
     with reported(), open_database(db, database_url).transaction() as uow:
         task(uow, actor=Actor.system(), hazard_id=_record_id(uow, "hazards", hazard),
@@ -84,7 +84,7 @@ def task_add(hazard: Hazard, org: Org, db: DbOption = None, database_url: UrlOpt
 def task_remove(hazard: Hazard, org: Org, db: DbOption = None, database_url: UrlOption = None,
                 as_json: JsonOption = False):
     """End an organisation's tasking on a hazard."""
-    from demine.services.taskings import untask
+    from demine.services.records.taskings import untask
 
     with reported(), open_database(db, database_url).transaction() as uow:
         untask(uow, actor=Actor.system(), hazard_id=_record_id(uow, "hazards", hazard),
@@ -96,7 +96,7 @@ def task_remove(hazard: Hazard, org: Org, db: DbOption = None, database_url: Url
 def task_list(hazard: Hazard, db: DbOption = None, database_url: UrlOption = None,
               as_json: JsonOption = False):
     """The organisations tasked on a hazard."""
-    from demine.services.taskings import list_taskings
+    from demine.services.records.taskings import list_taskings
 
     with reported(), open_database(db, database_url).read() as uow:
         rows = list_taskings(uow, actor=Actor.system(),

@@ -33,7 +33,7 @@ def org_add(
     db: DbOption = None, database_url: UrlOption = None, as_json: JsonOption = False,
 ):
     """Register an organisation."""
-    from demine.services.reference import add_organisation
+    from demine.services.loading.reference import add_organisation
 
     with reported():
         database = open_database(db, database_url)
@@ -46,7 +46,7 @@ def org_add(
 @org_app.command("list")
 def org_list(db: DbOption = None, database_url: UrlOption = None, as_json: JsonOption = False):
     """List organisations."""
-    from demine.services.reference import list_organisations
+    from demine.services.loading.reference import list_organisations
 
     with reported():
         database = open_database(db, database_url)
@@ -69,7 +69,7 @@ def user_add(
     db: DbOption = None, database_url: UrlOption = None, as_json: JsonOption = False,
 ):
     """Create a user account (password from stdin, never from the command line)."""
-    from demine.services.accounts import add_user
+    from demine.services.access.accounts import add_user
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     with reported():
@@ -83,7 +83,7 @@ def user_add(
 @user_app.command("list")
 def user_list(db: DbOption = None, database_url: UrlOption = None, as_json: JsonOption = False):
     """List user accounts."""
-    from demine.services.accounts import list_users
+    from demine.services.access.accounts import list_users
 
     with reported():
         database = open_database(db, database_url)
@@ -103,7 +103,7 @@ def token_create(
     """Create a long-lived API token; it is printed once and stored hashed."""
     from datetime import timedelta
 
-    from demine.services.accounts import issue_token, user_id_of
+    from demine.services.access.accounts import issue_token, user_id_of
 
     with reported():
         database = open_database(db, database_url)
@@ -120,7 +120,7 @@ def token_revoke(
     db: DbOption = None, database_url: UrlOption = None, as_json: JsonOption = False,
 ):
     """Revoke an API token."""
-    from demine.services.accounts import revoke_token
+    from demine.services.access.accounts import revoke_token
 
     with reported():
         database = open_database(db, database_url)

@@ -35,7 +35,7 @@ def import_(
     """Import a file atomically: any invalid record → nothing stored, one line per problem."""
     from demine import formats
     from demine.formats.mapping import load_mapping
-    from demine.services.imports import import_features
+    from demine.services.loading.imports import import_features
 
     with reported():
         field_mapping = load_mapping(mapping) if mapping is not None else None
@@ -67,7 +67,7 @@ def export(
 ):
     """Export layers (what you may see) to a file that GIS tools open."""
     from demine import formats
-    from demine.services.exports import export_layers
+    from demine.services.reads.exports import export_layers
 
     with reported():
         writer = formats.by_name(fmt)

@@ -34,7 +34,7 @@ def demo(
     as_json: JsonOption = False,
 ):
     """Create a fictional demo region with two years of mine action history."""
-    from demine.services.demo import build_demo
+    from demine.services.loading.demo import build_demo
 
     if scale not in ("small", "region", "national"):
         raise typer.BadParameter("--scale must be small, region or national")

@@ -17,7 +17,7 @@ from demine.cli.common import (
     reported,
 )
 from demine.domain.actors import Actor
-from demine.services import stats as stats_service
+from demine.services.reads import stats as stats_service
 
 out = LazyConsole()
 

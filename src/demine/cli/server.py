@@ -20,7 +20,7 @@ from demine.domain.actors import Actor
 
 def init(db: DbOption = None, database_url: UrlOption = None, as_json: JsonOption = False):
     """Create (or upgrade) a demine store: a GeoPackage file or a PostGIS database."""
-    from demine.services.setup import initialise
+    from demine.services.loading.setup import initialise
 
     with reported():
         database = open_database(db, database_url, existing=False)

@@ -39,9 +39,9 @@ def seed(
     (seconds each on a national store) made. Changes later drop only the tiles they touch."""
     from demine.domain.actors import Actor
     from demine.domain.errors import Invalid, NotFound, Problem
-    from demine.services.accounts import actor_of, user_id_of
-    from demine.services.tile_cache import TileCache
-    from demine.services.tile_seeding import seed as seed_tiles
+    from demine.services.access.accounts import actor_of, user_id_of
+    from demine.services.tiles.tile_cache import TileCache
+    from demine.services.tiles.tile_seeding import seed as seed_tiles
 
     with reported():
         database = open_database(db, database_url)

@@ -1,5 +1,5 @@
 """Need-to-know rules: who may do what to a record. The SQL form for lists is built from the
-same rules in demine.services.permissions; this module answers for actions on one record."""
+same rules in demine.services.access.permissions; this module answers for actions on one record."""
 
 from __future__ import annotations
 

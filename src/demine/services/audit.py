@@ -171,7 +171,7 @@ def _names(entry: dict) -> tuple[str | None, int | None]:
 def _unseen(uow: UnitOfWork, actor: Actor, named) -> set[tuple[str, int]]:
     """The records among ``named`` that ``actor`` may not see: by the one predicate on the
     current row or, for a deleted record, on its last version."""
-    from demine.services.permissions import PRIVATE, REFERENCE, visible
+    from demine.services.access.permissions import PRIVATE, REFERENCE, visible
     from demine.storage.tables import HISTORY, metadata
 
     ids: dict[str, set[int]] = {}

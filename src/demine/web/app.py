@@ -8,11 +8,11 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from demine import __version__
-from demine.services.head_cache import HeadCache
+from demine.services.access.password_cache import VerifiedPasswords
 from demine.services.health import health
-from demine.services.password_cache import VerifiedPasswords
-from demine.services.tile_cache import TileCache
-from demine.services.tile_seeding import Reseeder
+from demine.services.tiles.head_cache import HeadCache
+from demine.services.tiles.tile_cache import TileCache
+from demine.services.tiles.tile_seeding import Reseeder
 from demine.settings import Settings
 from demine.storage.database import Database
 from demine.web import errors, openapi_schemas, tiles

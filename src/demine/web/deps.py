@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 
 from demine.domain.actors import Actor
 from demine.domain.errors import PermissionDenied, Unauthenticated
-from demine.services import accounts, signin
+from demine.services.access import accounts, signin
 from demine.storage.database import Database
 
 SESSION_COOKIE = "demine_session"

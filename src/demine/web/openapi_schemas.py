@@ -12,7 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from demine.domain.entities import ENTITIES
 from demine.domain.entities import Field as EntityField
-from demine.services.queries import TYPE_FIELD
+from demine.services.reads.queries import TYPE_FIELD
 
 INT_BOUNDS = (-(2**31), 2**31 - 1)  # a stored INTEGER column on PostGIS
 ID_MAX = 2**31 - 1

@@ -28,8 +28,8 @@ class Page(BaseModel):
 
 
 class ReviewDecision(BaseModel):
-    """An authority's decision on submitted data; a rejection needs a reason (services/review
-    refuses one without, naming ``reason``)."""
+    """An authority's decision on submitted data; a rejection needs a reason
+    (services/records/review refuses one without, naming ``reason``)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={
         "if": {"properties": {"decision": {"const": "reject"}}},

@@ -10,7 +10,7 @@ import shapely
 from sqlalchemy import LargeBinary, func, select, type_coerce
 
 from demine.domain.actors import Actor
-from demine.services.permissions import visible
+from demine.services.access.permissions import visible
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import activities, organisations, table
 

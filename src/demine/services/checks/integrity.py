@@ -10,8 +10,8 @@ from sqlalchemy import and_, func, or_, select
 from demine.domain.actors import Actor
 from demine.domain.vocab import DESTROYED_DISPOSALS
 from demine.services import audit
+from demine.services.access.permissions import visible
 from demine.services.checks.report import ERROR, WARNING, Finding
-from demine.services.permissions import visible
 from demine.storage import dialect
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import activities, eo_finds, eo_tallies, hazards, metadata
@@ -101,7 +101,7 @@ def logical_orphans(uow: UnitOfWork, actor: Actor) -> list[Finding]:
 def mirror_findings(uow: UnitOfWork) -> list[Finding]:
     """Land releases whose copied columns differ from their activity's: who sees a release,
     and whether it counts on the ledger, is decided on those copies."""
-    from demine.services.activities import FOLLOWS
+    from demine.services.records.activities import FOLLOWS
     from demine.storage.tables import land_releases as r
 
     a = activities.alias("a")

@@ -1,5 +1,5 @@
 """Sign-in: bearer tokens for scripts, a session cookie (HttpOnly, SameSite) plus CSRF token
-for browsers; throttled per account and address (services.signin)."""
+for browsers; throttled per account and address (services.access.signin)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from demine.services import accounts, signin
+from demine.services.access import accounts, signin
 from demine.web.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,

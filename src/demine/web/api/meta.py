@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 
 from demine.services import audit as audit_service
 from demine.services.checks import CHECKS, ERROR, WARNING, run_checks
-from demine.services.stats import land_release_stats
+from demine.services.reads.stats import land_release_stats
 from demine.web.deps import ActorDep, DatabaseDep
 
 router = APIRouter(prefix="/api/v1")

@@ -15,10 +15,10 @@ from pydantic import create_model
 from demine.domain.dates import check_query_day
 from demine.domain.entities import ENTITIES
 from demine.domain.errors import Invalid, PreconditionFailed, PreconditionRequired, Problem
-from demine.services import records as record_service
-from demine.services.queries import ListQuery, list_records
-from demine.services.reference import organisation_codes
-from demine.services.review import review_record
+from demine.services.loading.reference import organisation_codes
+from demine.services.reads.queries import ListQuery, list_records
+from demine.services.records import records as record_service
+from demine.services.records.review import review_record
 from demine.web.api.serialise import etag, item, payload
 from demine.web.deps import ActorDep, DatabaseDep, WriterDep
 from demine.web.schemas import MODELS, ReviewDecision

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from demine.services import taskings
+from demine.services.records import taskings
 from demine.web.deps import ActorDep, DatabaseDep, WriterDep
 
 router = APIRouter(prefix="/api/v1/hazards/{record_id}/taskings", tags=["hazards"])

@@ -12,7 +12,7 @@ from shapely.geometry import mapping
 from starlette.responses import JSONResponse
 
 from demine.domain.errors import Invalid, Problem
-from demine.services.features import readable_properties, writable_properties
+from demine.services.reads.features import readable_properties, writable_properties
 from demine.web.api.serialise import item, payload
 from demine.web.ogc import crs as crs_refs
 from demine.web.ogc.spec import GEOJSON, JSON

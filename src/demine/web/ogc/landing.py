@@ -7,7 +7,7 @@ from datetime import date
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from demine.services import features
+from demine.services.reads import features
 from demine.web.deps import ActorDep, DatabaseDep
 from demine.web.ogc import crs as crs_refs
 from demine.web.ogc import html

@@ -7,7 +7,7 @@ the items parameters declared with style form / explode false become server-side
 from __future__ import annotations
 
 from demine import __version__
-from demine.services.features import MAX_LIMIT, filterable, writable_properties
+from demine.services.reads.features import MAX_LIMIT, filterable, writable_properties
 from demine.web.ogc.params import DEFAULT_LIMIT
 from demine.web.ogc.spec import COLLECTIONS, GEOJSON, JSON, MERGE_PATCH, OPENAPI
 

@@ -11,7 +11,7 @@ from starlette.requests import Request
 
 from demine.domain.dates import check_query_day
 from demine.domain.errors import Invalid, Problem
-from demine.services.features import MAX_INT, MAX_LIMIT, FeatureQuery, filterable
+from demine.services.reads.features import MAX_INT, MAX_LIMIT, FeatureQuery, filterable
 from demine.web.ogc import crs as crs_refs
 
 DEFAULT_LIMIT = 10

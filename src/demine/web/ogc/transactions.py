@@ -17,8 +17,8 @@ from starlette.responses import Response
 from demine.domain.actors import Actor
 from demine.domain.entities import ENTITIES
 from demine.domain.errors import PreconditionFailed, PreconditionRequired
-from demine.services import features
-from demine.services import records as record_service
+from demine.services.reads import features
+from demine.services.records import records as record_service
 from demine.storage.database import UnitOfWork
 from demine.web.api.serialise import etag
 from demine.web.deps import DatabaseDep, WriterDep

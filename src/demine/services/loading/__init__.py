@@ -1,0 +1,1 @@
+"""Getting data into a store: imports, bulk loading, the demo region, reference data, setup."""

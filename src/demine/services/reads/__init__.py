@@ -1,0 +1,1 @@
+"""Reading what an actor may see: lists, OGC feature pages, statistics, exports."""

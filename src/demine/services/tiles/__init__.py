@@ -1,0 +1,1 @@
+"""Vector tiles: making them (MVT), caching them, and dropping the ones a change touched."""
