@@ -1,5 +1,4 @@
-"""Use cases: fn(uow, *, actor, ...) — check permission, validate, write, audit.
-
-Entity rules (the hazard ledger, releases of activities) register their hooks with
-``records`` when the first write needs them, so read-only commands load no geometry stack.
+"""Use cases: fn(uow, *, actor, ...) — check permission, validate, write, audit; in rooms:
+records (the write path and its rules), access (who sees and does what), reads (lists, stats,
+exports), loading (imports, bulk and demo loads), tiles, checks; audit and health beside them.
 """
