@@ -28,9 +28,8 @@ How it works
   (not in the /api/v1 OpenAPI document; its collections must all be known here).
 * Exports: ``demine export`` is CLI-only and runs as the local system actor (full rights on
   the local file); there is no HTTP export route, so exports are outside this matrix.
-* Known bugs are kept out of the matrix assertions by ``known_bug`` and pinned by strict xfail
-  tests at the end of this module (each names the route, role and the source at fault);
-  ``DEMINE_AUTHZ_SHOW_KNOWN=1`` (with ``-s``) prints the matrix cases each bug accounts for.
+* No mismatch is exempt: every case the oracle and the API disagree on fails its test. The
+  regressions at the end of this module pin bugs that were found and fixed.
 * ``test_matrix_size`` prints the number of generated cases (run with ``-s`` to see it).
 """
 
@@ -671,20 +670,17 @@ def _fill(env: Env) -> None:
 
 @dataclass
 class Report:
-    """Mismatches found by one test (known bugs are kept apart)."""
+    """Mismatches found by one test."""
 
     cases: int = 0
     problems: list[str] = field(default_factory=list)
-    known: list[str] = field(default_factory=list)
 
-    def add(self, problem: str, bug: str | None = None) -> None:
-        """Record a mismatch (under a known bug when ``bug`` names one)."""
-        (self.known if bug else self.problems).append(f"{bug}: {problem}" if bug else problem)
+    def add(self, problem: str) -> None:
+        """Record a mismatch."""
+        self.problems.append(problem)
 
     def check(self, floor: int = 1) -> None:
-        """Fail on unknown mismatches; make sure the test ran cases."""
-        if os.environ.get("DEMINE_AUTHZ_SHOW_KNOWN") and self.known:
-            print("\n".join(self.known))
+        """Fail on any mismatch; make sure the test ran cases."""
         assert self.cases >= floor, f"only {self.cases} cases ran"
         assert not self.problems, "\n".join(self.problems[:40])
 
@@ -697,14 +693,14 @@ def _leaks(response, rec: Rec) -> bool:
 
 
 def _check_personal(report: Report, oracle: Oracle, role: str, rec: Rec, item: dict,
-                    where: str, bug: str | None = None) -> None:
+                    where: str) -> None:
     if rec.layer != "casualties":
         return
     for name in PERSONAL_FIELDS:
         expected = rec.row[name] if oracle.sees_personal(role) else None
         if item.get(name) != expected:
             report.add(f"{where}: {role} got {name}={item.get(name)!r} of {rec.code}, "
-                       f"expected {expected!r}", bug)
+                       f"expected {expected!r}")
 
 
 def _etag(env: Env, role: str, rec: Rec) -> str:
@@ -712,16 +708,6 @@ def _etag(env: Env, role: str, rec: Rec) -> str:
     if role == "anonymous" or not env.oracle.sees(role, rec):
         return "*"
     return env.client.get(rec.url, headers=env.auth(role)).headers.get("etag", '"none"')
-
-
-def known_bug(kind: str, role: str, layer: str, expected: int, got: int) -> str | None:
-    """The known bug a mismatch is (see the xfail tests below), or None."""
-    if kind in ("create", "update", "delete") and layer in CHILD_LAYERS and expected in (
-            200, 201, 204) and got == 403 and role != "admin":
-        return "BUG-child-writes"
-    if kind == "update" and role == "reporter" and expected == 200 and got == 403:
-        return "BUG-reporter-update"
-    return None
 
 
 # --- Every route has a rule ---------------------------------------------------------------
@@ -904,7 +890,7 @@ def test_audit_log_readers(demo, role):
     response = demo.client.get("/api/v1/audit", headers=demo.auth(role))
     user = demo.oracle.users.get(role)
     if role == "anonymous":
-        assert response.status_code in (401, 403)  # 401 pinned by an xfail below
+        assert response.status_code == 401
     elif role == "admin" or user.at_authority:
         assert response.status_code == 200 and response.json()["total"] > 0
     else:
@@ -992,7 +978,7 @@ def test_ogc_features_show_only_what_one_may_see(demo, role):
 
 
 def test_health_answers_anyone(demo):
-    """/healthz: up for anyone (its hazard count is pinned by an xfail below)."""
+    """/healthz: up for anyone."""
     response = demo.client.get("/healthz")
     assert response.status_code == 200 and response.json()["status"] == "ok"
 
@@ -1101,8 +1087,7 @@ def test_create(writable, layer, role):
         code, where = response.status_code, f"POST /api/v1/{layer} ({oracle.orgs[org][0]})"
         if code not in expected:
             report.add(f"{where} as {role}: {code}, expected {sorted(expected)}: "
-                       f"{response.text[:160]}", known_bug("create", role, layer, min(expected),
-                                                           code))
+                       f"{response.text[:160]}")
         if code != 201 and set(oracle.records[layer]) != before:
             report.add(f"{where} as {role}: refused ({code}) but stored")
         if code == 201 and layer in RECORD_LAYERS:
@@ -1164,8 +1149,7 @@ def _run_writes(env: Env, role: str, action: str, layer: str, targets: list[Rec]
         after = oracle.refresh(layer, rec.id)
         code, where = response.status_code, f"{action} {rec.url} ({rec.code}) as {role}"
         if code not in expected:
-            report.add(f"{where}: {code}, expected {sorted(expected)}: {response.text[:160]}",
-                       known_bug(action, role, layer, min(expected), code))
+            report.add(f"{where}: {code}, expected {sorted(expected)}: {response.text[:160]}")
         if code >= 400 and after != rec:
             report.add(f"{where}: refused ({code}) but the record changed")
         if code == 404 and _leaks(response, rec):
@@ -1180,8 +1164,7 @@ def _run_writes(env: Env, role: str, action: str, layer: str, targets: list[Rec]
                     report.add(f"{where}: an edit of approved data did not wait")
             elif after.status != oracle.enters_as(role):
                 report.add(f"{where}: asked for approval, got {after.status}")
-            _check_personal(report, oracle, role, after, response.json(), where,
-                            bug="BUG-write-response-unredacted")
+            _check_personal(report, oracle, role, after, response.json(), where)
         if code == 204 and after is not None:
             report.add(f"{where}: 204 but the record is still there")
         if code == 202 and after != rec:
@@ -1241,7 +1224,7 @@ def test_taskings(writable, role):
     report.check()
 
 
-# --- Bugs: strict xfails (each fails once fixed: then drop its marker), and regressions ---
+# --- Regressions: bugs found and fixed -----------------------------------------------------
 
 @pytest.fixture(scope="module")
 def bugs(writable) -> Env:

@@ -7,6 +7,7 @@ not release ground an earlier release of the same hazard already released.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import shapely
 from shapely.geometry import MultiPolygon
@@ -86,6 +87,19 @@ def status_after_release(
     if status == "open":
         return "worked_on", reason
     return status, reason
+
+
+def closure_after_release(
+    status: str, reason: str | None, closed_on: date | None, remaining_m2: float, *,
+    released_on: date, closure_tolerance_m2: float,
+) -> tuple[str, str | None, date | None]:
+    """A hazard's status, closure reason and closing date once a release moved its ledger:
+    it closes on the day of the release that left nothing, and reopens without a date."""
+    new_status, new_reason = status_after_release(status, reason, remaining_m2,
+                                                  closure_tolerance_m2=closure_tolerance_m2)
+    if new_status != "closed":
+        return new_status, new_reason, None
+    return new_status, new_reason, closed_on if status == "closed" else released_on
 
 
 def fit_release(

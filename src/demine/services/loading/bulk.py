@@ -17,7 +17,7 @@ from sqlalchemy import insert
 
 from demine.domain.actors import Actor
 from demine.domain.errors import Invalid, Problem
-from demine.domain.ledger import Balance, status_after_release
+from demine.domain.ledger import Balance, closure_after_release
 from demine.services import audit
 from demine.services.tiles import tile_changes
 from demine.storage import dialect, gpkg
@@ -106,12 +106,9 @@ def _after_release(row: dict, release: dict, closure_tolerance_m2: float) -> dic
     balance = Balance(row["baseline_m2"], row.get("cancelled_m2", 0.0),
                       row.get("reduced_m2", 0.0), row.get("cleared_m2", 0.0))
     balance = balance.plus(release["release_kind"], release["area_m2"])
-    status, reason = status_after_release(row["status"], row["closure_reason"],
-                                          balance.remaining_m2,
-                                          closure_tolerance_m2=closure_tolerance_m2)
-    closed_on = row["closed_on"]
-    if status == "closed" and row["status"] != "closed":
-        closed_on = release["released_on"]
+    status, reason, closed_on = closure_after_release(
+        row["status"], row["closure_reason"], row["closed_on"], balance.remaining_m2,
+        released_on=release["released_on"], closure_tolerance_m2=closure_tolerance_m2)
     return {**row, **balance.columns(), "status": status, "closure_reason": reason,
-            "closed_on": closed_on if status == "closed" else None,
+            "closed_on": closed_on,
             "version": row.get("version", 1) + 1, "recorded_at": release["recorded_at"]}

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from demine.domain.actors import Actor
 from demine.domain.errors import Problem
 from demine.domain.geodesy import geodesic_area
-from demine.domain.ledger import Balance, status_after_release
+from demine.domain.ledger import Balance, closure_after_release
 from demine.domain.vocab import HazardStatus, ReleaseKind
 from demine.services.records import history
 from demine.services.records.hooks import Change, Hooks
@@ -90,15 +90,12 @@ def apply_release(
     old = dict(uow.conn.execute(select(hazards).where(hazards.c.id == hazard_id)).mappings().one())
     balance = balance_of(old).plus(ReleaseKind(kind), area_m2)
     values: dict[str, Any] = balance.columns()
-    status, reason = status_after_release(
-        old["status"], old["closure_reason"], balance.remaining_m2,
+    status, reason, closed_on = closure_after_release(
+        old["status"], old["closure_reason"], old["closed_on"], balance.remaining_m2,
+        released_on=released_on or uow.now.date(),
         closure_tolerance_m2=uow.settings.closure_tolerance_m2,
     )
-    values.update(status=status, closure_reason=reason)
-    if status == HazardStatus.CLOSED and old["status"] != HazardStatus.CLOSED:
-        values["closed_on"] = released_on or uow.now.date()
-    elif status != HazardStatus.CLOSED:
-        values["closed_on"] = None
+    values.update(status=status, closure_reason=reason, closed_on=closed_on)
     history.archive(uow, "hazards", old, actor=actor)
     values.update(version=old["version"] + 1, recorded_at=uow.now, recorded_by=actor.name)
     uow.conn.execute(update(hazards).where(hazards.c.id == hazard_id).values(**values))
