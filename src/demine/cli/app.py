@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from demine.cli import access, accounts, audit, checks, data, demo, quality, server, tiles
+from demine.cli import access, accounts, audit, checks, data, demo, server, stats, tiles
 
 app = typer.Typer(
     name="demine",
@@ -16,7 +16,7 @@ app = typer.Typer(
 server.register(app)
 demo.register(app)
 data.register(app)
-quality.register(app)
+stats.register(app)
 checks.register(app)
 accounts.register(app)
 access.register(app)

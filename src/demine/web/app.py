@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse
 
 from demine import __version__
 from demine.services.access.password_cache import VerifiedPasswords
+from demine.services.audit_cache import AuditHeadCache
 from demine.services.health import health
-from demine.services.tiles.head_cache import HeadCache
 from demine.services.tiles.tile_cache import TileCache
 from demine.services.tiles.tile_seeding import Reseeder
 from demine.settings import Settings
@@ -41,7 +41,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.tile_cache = TileCache.from_settings(settings)
     app.state.tile_cache.reseed = Reseeder(database, app.state.tile_cache,
                                            settings.tile_reseed_max)
-    app.state.count_cache = HeadCache(settings.count_cache_entries)  # numberMatched
+    app.state.count_cache = AuditHeadCache(settings.count_cache_entries)  # numberMatched
     app.state.verified_passwords = VerifiedPasswords(settings.basic_auth_cache_s)  # HTTP Basic
     errors.install(app)
     openapi_schemas.install(app)

@@ -24,10 +24,10 @@ from demine.domain.permissions import refusal
 from demine.domain.validation import field_aliases
 from demine.services import audit
 from demine.services.access.permissions import named_on_records, redact, scope_key, visible
+from demine.services.audit_cache import AuditHeadCache
 from demine.services.loading.reference import organisation_codes  # noqa: F401  (used by /ogc)
 from demine.services.reads.queries import DATE_FIELD
 from demine.services.records import records
-from demine.services.tiles.head_cache import HeadCache
 from demine.storage import dialect
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import LAYERS, organisations, table
@@ -75,7 +75,7 @@ def _kind(kind) -> str:
 
 def list_features(
     uow: UnitOfWork, *, actor: Actor, layer: str, query: FeatureQuery,
-    geometry_text: bool = False, counts: HeadCache[int] | None = None,
+    geometry_text: bool = False, counts: AuditHeadCache[int] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of the features ``actor`` may see, and how many match in all.
 
@@ -108,12 +108,12 @@ def list_features(
 
 
 def _count(uow: UnitOfWork, actor: Actor, layer: str, query: FeatureQuery, where: list,
-           counts: HeadCache[int] | None) -> int:
+           counts: AuditHeadCache[int] | None) -> int:
     """How many features match. A client paging through a result, or a map asking for the
     same view again, repeats the same count for every page: on a national store counting the
     finds in a box of 0.3° scans some 57,000 rows (70-100 ms on PostGIS) where the page takes
     5 ms. ``counts`` keeps them per layer, visibility scope and query without its paging,
-    until anything changes (``head_cache``)."""
+    until anything changes (``audit_cache``)."""
     t = table(layer)
     if counts is None:
         return uow.conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()

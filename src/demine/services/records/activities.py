@@ -43,7 +43,7 @@ class ActivityHooks(Hooks):
     """Check the activity; propose, replace, count or withdraw its release on the ledger."""
 
     def before_write(self, change: Change) -> list[Problem]:
-        values, record, uow = change.values, change.record, change.uow
+        values, record, uow = change.values, change.label, change.uow
         problems = []
         start, end = values.get("start_date"), values.get("end_date")
         if start and end and end < start:
@@ -69,7 +69,7 @@ class ActivityHooks(Hooks):
     def after_write(self, change: Change, row: dict[str, Any]) -> None:
         given = RELEASED in change.raw
         area = sync_release(change.uow, change.actor, row, given=given,
-                            released=change.raw.get(RELEASED), record=change.record,
+                            released=change.raw.get(RELEASED), record=change.label,
                             detail=change.detail)
         if area is not None:
             change.uow.conn.execute(update(activities).where(activities.c.id == row["id"])
@@ -90,7 +90,7 @@ class ActivityHooks(Hooks):
         released = change.raw.get(RELEASED) if RELEASED in change.raw else None
         if released is not None:
             row = {**change.old, **change.values, "id": change.old["id"]}
-            _fit(change.uow, row, released, change.record)
+            _fit(change.uow, row, released, change.label)
 
 
 def release_of(uow: UnitOfWork, activity_id: int) -> dict[str, Any] | None:
@@ -204,7 +204,7 @@ def _mark_worked_on(uow: UnitOfWork, actor: Actor, row: dict[str, Any]) -> None:
 
 
 def _release_problems(change: Change, released, release_kind, *, new: bool) -> list[Problem]:
-    values, record = change.values, change.record
+    values, record = change.values, change.label
     if release_kind is None:
         return [Problem(record, RELEASED, f"a {values['kind']} activity releases no land")]
     problems = []

@@ -15,4 +15,4 @@ class FindHooks(Hooks):
 
     def before_write(self, change: Change) -> list[Problem]:
         return taskings.problems(change.uow, change.actor, change.values,
-                                 record=change.record, old=change.old)
+                                 record=change.label, old=change.old)

@@ -44,14 +44,14 @@ class HazardHooks(Hooks):
         balance = Balance(geodesic_area(geom), *(_released(old)))
         problems = []
         if old is not None and old["geom"] != geom:
-            problems += _releases_outside(uow, old, geom, change.record)
+            problems += _releases_outside(uow, old, geom, change.label)
         values.update(balance.columns())
         if values.get("admin_area_id") is None:
             values["admin_area_id"] = change.resolver.admin_area_of(geom)
         status = values.get("status") or (old["status"] if old else HazardStatus.OPEN.value)
         values["status"] = status
         problem = status_problem(
-            status, balance.remaining_m2, values.get("closure_reason"), record=change.record,
+            status, balance.remaining_m2, values.get("closure_reason"), record=change.label,
             tolerance_m2=uow.settings.closure_tolerance_m2,
         )
         if problem:

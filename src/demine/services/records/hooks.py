@@ -24,7 +24,7 @@ class Change:
     uow: UnitOfWork
     actor: Actor
     entity: Entity
-    record: str
+    label: str  # how problems name the record: "hazard HZ-000012", "activity (new)"
     resolver: Resolver
     raw: dict[str, Any]
     values: dict[str, Any]

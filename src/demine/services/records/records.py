@@ -65,8 +65,8 @@ def create_record(
     change = _prepare(uow, actor, ent, data, resolver, old=None, allowed=allowed)
     t = table(layer)
     values = change.values
-    values["code"] = _code_for(uow, actor, ent, data.get("code"), change.record)
-    explicit_id = _free_id(uow, ent, data.get("id"), change.record)
+    values["code"] = _code_for(uow, actor, ent, data.get("code"), change.label)
+    explicit_id = _free_id(uow, ent, data.get("id"), change.label)
     new_id = explicit_id if explicit_id is not None else dialect.new_id(uow.conn, layer)
     if new_id is not None:
         values["id"] = new_id
@@ -79,7 +79,7 @@ def create_record(
     try:
         record_id = uow.conn.execute(insert(t).returning(t.c.id), values).scalar_one()
     except IntegrityError as exc:  # the caller's transaction (or savepoint) is rolled back
-        raise Conflict(f"{change.record} collides with a stored record "
+        raise Conflict(f"{change.label} collides with a stored record "
                        f"({_constraint(exc)})") from None
     if explicit_id is not None:
         dialect.sync_id_sequence(uow.conn, layer)
@@ -201,7 +201,7 @@ def _delete(uow: UnitOfWork, actor: Actor, ent: Entity, layer: str,
         uow.conn.execute(delete(t).where(t.c.id == record_id))
     except Exception as exc:  # integrity: something still references it
         if "FOREIGN KEY" in str(exc).upper() or "foreign key" in str(exc):
-            raise Conflict(f"{change.record} is still referenced by other records") from None
+            raise Conflict(f"{change.label} is still referenced by other records") from None
         raise
     audit.append(uow, actor=actor, action=f"{layer}.delete", table=layer, record_id=record_id,
                  code=old["code"], before=old, detail=_detail(change))

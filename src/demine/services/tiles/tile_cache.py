@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from demine.domain.actors import Actor
-from demine.services.tiles.head_cache import HeadCache
+from demine.services.audit_cache import AuditHeadCache
 from demine.services.tiles.tile_changes import EVERYTHING, Changes
 
 ENTRY_OVERHEAD = 200  # bytes a cached entry costs besides its content (key, object, links)
@@ -67,7 +67,7 @@ class TileCache:
     def __init__(self, max_bytes: int, shared: Path | None = None,
                  shared_bytes: int | None = None):
         self.max_bytes = max_bytes
-        self._memory: HeadCache[Tile] = HeadCache(
+        self._memory: AuditHeadCache[Tile] = AuditHeadCache(
             max_bytes, lambda tile: len(tile.content) + ENTRY_OVERHEAD)
         self._shared = (SharedTiles(shared, shared_bytes or max_bytes)
                         if shared and max_bytes > 0 else None)

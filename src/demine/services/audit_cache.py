@@ -21,7 +21,7 @@ from typing import Generic, TypeVar
 V = TypeVar("V")
 
 
-class HeadCache(Generic[V]):
+class AuditHeadCache(Generic[V]):
     """Values valid for one head of the audit chain, within ``budget`` (the sum of ``cost``
     of the values kept; the least recently used go first)."""
 
