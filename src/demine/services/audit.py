@@ -135,18 +135,21 @@ def verify(uow: UnitOfWork) -> tuple[int, int | None, str | None]:
     return count, None, None
 
 
-def entries(uow: UnitOfWork, *, actor: Actor):
-    """Every entry in order, as plain dicts with the chained fields (admins and authority).
-    An entry about a record the reader may not see (by the one permission predicate) keeps
-    its action, actor and time but not which record or what changed (``redacted``)."""
+def entries(uow: UnitOfWork, *, actor: Actor, offset: int = 0, limit: int | None = None):
+    """The entries in order (all, or one page), as plain dicts with the chained fields
+    (admins and authority). An entry about a record the reader may not see (by the one
+    permission predicate) keeps its action, actor and time but not which record or what
+    changed (``redacted``)."""
     from demine.domain.errors import PermissionDenied, Unauthenticated
 
     if actor.is_anonymous:
         raise Unauthenticated("sign in to read the audit log")
     if not (actor.is_admin or actor.at_authority):
         raise PermissionDenied("reading the audit log needs the authority or an administrator")
-    found = [dict(row) for row in uow.conn.execute(
-        select(audit_log).order_by(audit_log.c.seq)).mappings()]
+    query = select(audit_log).order_by(audit_log.c.seq).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    found = [dict(row) for row in uow.conn.execute(query).mappings()]
     unseen = set() if actor.is_admin else _unseen(uow, actor, map(_names, found))
     for entry in found:
         entry["at"] = _jsonable(entry["at"])
@@ -154,6 +157,11 @@ def entries(uow: UnitOfWork, *, actor: Actor):
             entry.update(record_id=None, record_code=None, before_hash=None,
                          after_hash=None, detail=None, redacted=True)
         yield entry
+
+
+def count(uow: UnitOfWork) -> int:
+    """How many entries the chain holds (the same for every reader: redacted ones count)."""
+    return uow.conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
 
 
 def _names(entry: dict) -> tuple[str | None, int | None]:

@@ -51,5 +51,6 @@ def audit(actor: ActorDep, database: DatabaseDep,
           limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     """Audit entries (authority and administrators)."""
     with database.read() as uow:
-        entries = list(audit_service.entries(uow, actor=actor))
-    return {"items": entries[offset: offset + limit], "total": len(entries)}
+        items = list(audit_service.entries(uow, actor=actor, offset=offset, limit=limit))
+        total = audit_service.count(uow)
+    return {"items": items, "total": total}
