@@ -11,10 +11,9 @@ from demine.cli.common import (
     DbOption,
     JsonOption,
     UrlOption,
-    err,
     open_database,
-    print_json,
     reported,
+    show_rows,
 )
 from demine.domain.actors import Actor
 
@@ -47,7 +46,7 @@ def share_add(
 
     with reported(), open_database(db, database_url).transaction() as uow:
         add_sharing_agreement(uow, actor=Actor.system(), owner=owner, partner=partner)
-    _show({"owner": owner, "partner": partner}, as_json)
+    show_rows({"owner": owner, "partner": partner}, as_json)
 
 
 @grant_app.command("add")
@@ -65,7 +64,7 @@ def grant_add(
         grant_record(uow, actor=Actor.system(), layer=layer,
                      record_id=_record_id(uow, layer, record), organisation=org,
                      user_email=user)
-    _show({"layer": layer, "record": record, "organisation": org, "user": user}, as_json)
+    show_rows({"layer": layer, "record": record, "organisation": org, "user": user}, as_json)
 
 
 @task_app.command("add")
@@ -77,7 +76,7 @@ def task_add(hazard: Hazard, org: Org, db: DbOption = None, database_url: UrlOpt
     with reported(), open_database(db, database_url).transaction() as uow:
         task(uow, actor=Actor.system(), hazard_id=_record_id(uow, "hazards", hazard),
              organisation=org)
-    _show({"hazard": hazard, "organisation": org}, as_json)
+    show_rows({"hazard": hazard, "organisation": org}, as_json)
 
 
 @task_app.command("remove")
@@ -89,7 +88,7 @@ def task_remove(hazard: Hazard, org: Org, db: DbOption = None, database_url: Url
     with reported(), open_database(db, database_url).transaction() as uow:
         untask(uow, actor=Actor.system(), hazard_id=_record_id(uow, "hazards", hazard),
                organisation=org)
-    _show({"hazard": hazard, "organisation": org, "removed": True}, as_json)
+    show_rows({"hazard": hazard, "organisation": org, "removed": True}, as_json)
 
 
 @task_app.command("list")
@@ -101,16 +100,8 @@ def task_list(hazard: Hazard, db: DbOption = None, database_url: UrlOption = Non
     with reported(), open_database(db, database_url).read() as uow:
         rows = list_taskings(uow, actor=Actor.system(),
                              hazard_id=_record_id(uow, "hazards", hazard))
-    _show([{"hazard": hazard, "organisation": r["organisation"],
+    show_rows([{"hazard": hazard, "organisation": r["organisation"],
             "created_by": r["created_by"]} for r in rows], as_json)
-
-
-def _show(data, as_json: bool) -> None:
-    if as_json:
-        print_json(data)
-        return
-    for row in data if isinstance(data, list) else [data]:
-        err.print("  ".join(f"{k}={v}" for k, v in row.items()), markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -11,10 +11,9 @@ from demine.cli.common import (
     DbOption,
     JsonOption,
     UrlOption,
-    err,
     open_database,
-    print_json,
     reported,
+    show_rows,
 )
 from demine.domain.actors import Actor
 
@@ -40,7 +39,7 @@ def org_add(
         with database.transaction() as uow:
             org = add_organisation(uow, actor=Actor.system(), code=code, name=name, kind=kind,
                                    country=country)
-    _show({k: org[k] for k in ("code", "name", "kind", "country")}, as_json)
+    show_rows({k: org[k] for k in ("code", "name", "kind", "country")}, as_json)
 
 
 @org_app.command("list")
@@ -53,7 +52,7 @@ def org_list(db: DbOption = None, database_url: UrlOption = None, as_json: JsonO
         with database.read() as uow:
             orgs = [{k: o[k] for k in ("code", "name", "kind", "country")}
                     for o in list_organisations(uow)]
-    _show(orgs, as_json)
+    show_rows(orgs, as_json)
 
 
 @user_app.command("add")
@@ -77,7 +76,7 @@ def user_add(
         with database.transaction() as uow:
             user = add_user(uow, actor=Actor.system(), email=email, organisation=org,
                             role=role, password=password, name=name, grants=tuple(grant or ()))
-    _show({k: user[k] for k in ("id", "email", "organisation", "role", "grants")}, as_json)
+    show_rows({k: user[k] for k in ("id", "email", "organisation", "role", "grants")}, as_json)
 
 
 @user_app.command("list")
@@ -89,7 +88,7 @@ def user_list(db: DbOption = None, database_url: UrlOption = None, as_json: Json
         database = open_database(db, database_url)
         with database.read() as uow:
             rows = list_users(uow, actor=Actor.system())
-    _show(rows, as_json)
+    show_rows(rows, as_json)
 
 
 @token_app.command("create")
@@ -111,7 +110,7 @@ def token_create(
             token = issue_token(uow, actor=Actor.system(), user_id=user_id_of(uow, email),
                                 kind="api", name=name, scopes=tuple(scope or ("read",)),
                                 ttl=timedelta(days=days) if days else None)
-    _show({k: token[k] for k in ("id", "token", "name", "scopes", "expires_at")}, as_json)
+    show_rows({k: token[k] for k in ("id", "token", "name", "scopes", "expires_at")}, as_json)
 
 
 @token_app.command("revoke")
@@ -126,15 +125,7 @@ def token_revoke(
         database = open_database(db, database_url)
         with database.transaction() as uow:
             revoke_token(uow, actor=Actor.system(), token_id=token_id)
-    _show({"id": token_id, "revoked": True}, as_json)
-
-
-def _show(data, as_json: bool) -> None:
-    if as_json:
-        print_json(data)
-        return
-    for row in data if isinstance(data, list) else [data]:
-        err.print("  ".join(f"{k}={v}" for k, v in row.items()), markup=False)
+    show_rows({"id": token_id, "revoked": True}, as_json)
 
 
 def register(app: typer.Typer) -> None:

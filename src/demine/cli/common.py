@@ -115,6 +115,15 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
+def show_rows(data: Any, as_json: bool) -> None:
+    """A record or a list of them: JSON on stdout, or ``key=value`` lines on stderr."""
+    if as_json:
+        print_json(data)
+        return
+    for row in data if isinstance(data, list) else [data]:
+        err.print("  ".join(f"{k}={v}" for k, v in row.items()), markup=False)
+
+
 def show_progress(as_json: bool) -> bool:
     """Progress bars only on a terminal and never with --json."""
     return not as_json and sys.stderr.isatty()

@@ -17,6 +17,7 @@ from demine.domain.actors import Actor
 from demine.domain.errors import Conflict, Invalid, NotFound, PermissionDenied, Problem
 from demine.services import audit
 from demine.services.access.permissions import require_visible
+from demine.services.records.references import Resolver
 from demine.storage import dialect
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import hazards, organisations, taskings
@@ -105,8 +106,7 @@ def _may_task(uow: UnitOfWork, actor: Actor, hazard_id: int) -> None:
 
 
 def _organisation(uow: UnitOfWork, hazard_id: int, code: str) -> int:
-    org_id = uow.conn.execute(select(organisations.c.id).where(
-        organisations.c.code == code)).scalar()
+    org_id = Resolver(uow).lookup("organisations", code)
     if org_id is None:
         raise Invalid(Problem(f"tasking on hazard {hazard_id}", "organisation",
                               f"unknown organisation {code!r}"))
