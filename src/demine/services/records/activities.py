@@ -115,8 +115,9 @@ def sync_release(uow: UnitOfWork, actor: Actor, row: dict[str, Any], *, given: b
         return 0.0
     if old is None and not given:
         return None
-    refit = given or old is None or any(old[k] != row[k] for k in ("hazard_id", "release_kind"))
-    refit = refit or (old["review_status"] == REJECTED and row["review_status"] != REJECTED)
+    # fitted again when redrawn, moved, of another kind, or reserving again after a rejection
+    refit = given or any(old[k] != row[k] for k in ("hazard_id", "release_kind")) or (
+        old["review_status"] == REJECTED and row["review_status"] != REJECTED)
     if refit:
         fitted = _fit(uow, row, released if given else old["geom"], record)
         area = geodesic_area(fitted)
@@ -124,9 +125,8 @@ def sync_release(uow: UnitOfWork, actor: Actor, row: dict[str, Any], *, given: b
         fitted, area = old["geom"], old["area_m2"]
     values = {**{k: row[k] for k in FOLLOWS}, "activity_id": row["id"], "area_m2": area,
               "released_on": row["end_date"], "geom": fitted}
-    if old is not None and all(old[k] == v for k, v in values.items() if k != "geom") \
-            and not refit:
-        return area
+    if not refit and all(old[k] == v for k, v in values.items() if k != "geom"):
+        return area  # nothing it copies from its activity changed
     _store(uow, actor, old, values)
     _recount(uow, actor, old, values)
     detail["release_m2"] = round(area, 3)
