@@ -1,7 +1,13 @@
-"""What each kind of record holds: fields, types, vocabularies, references, geometry.
+"""The layer registry: what each kind of record is and holds, written once.
 
-One description per entity drives validation (services), parsing of imported values
-(formats), and later the API schemas, so a rule is written once.
+One ``Entity`` per layer says everything the rest of the code asks about it: its fields,
+types, vocabularies, references and geometry (validation, parsing of imported values, API
+schemas); its group and who records it (write rights); its parent and how need-to-know
+reaches it (the permission predicate); whether it is versioned and reviewed; its date and
+type fields (list filters); its vector tiles and OGC API collection; its code prefix. Storage
+(feature and attribute tables, history mirrors), imports (dependency order), tiles, OGC API
+Features, the REST routes and the predicate read it from here, so a new layer is one entry
+here plus its table definition (``storage/entity_tables.py``) and that table's migration.
 """
 
 from __future__ import annotations
@@ -29,6 +35,36 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Tiles:
+    """What a layer's vector tiles carry (``/tiles/{layer}/{z}/{x}/{y}.pbf``)."""
+
+    properties: tuple[str, ...]
+    description: str
+    minzoom: int = 0
+
+
+@dataclass(frozen=True)
+class Collection:
+    """How a layer is published as an OGC API Features collection."""
+
+    title: str
+    description: str
+
+
+# Groups: who keeps a layer and how the need-to-know predicate treats it.
+RECORD = "record"  # operational data: owned, need-to-know columns, reviewed when versioned
+REFERENCE = "reference"  # kept by the authority, seen by everyone
+# How need-to-know reaches a record that belongs to a parent (``Entity.parent``).
+OWN = "own"  # its own sensitivity, review status and grants
+AS_PARENT = "as_parent"  # seen exactly where its parent is (no columns of its own)
+PARENT_COPY = "parent_copy"  # a copy of the parent's columns, kept equal on every write
+OWN_AND_PARENT = "own_and_parent"  # its own columns *and* its parent seen
+# Who records a record layer besides operators: field reporters or QA inspectors.
+FIELD = "field"
+QA = "qa"
+
+
+@dataclass(frozen=True)
 class Entity:
     """A kind of record and the layer that holds it."""
 
@@ -42,6 +78,16 @@ class Entity:
     located: bool = True  # checked against the gazetteer's extent
     ledger: bool = False
     defaults: dict = field(default_factory=dict)
+    group: str = RECORD
+    work: str | None = FIELD  # record layers: FIELD or QA; None for reference data
+    parent: tuple[str, str] | None = None  # (reference field, parent layer)
+    seen: str = OWN
+    date_field: str | None = None  # what "from"/"to" filter (REST ``date_from``, OGC datetime)
+    type_field: str | None = None  # what the REST ``type`` filter matches
+    tiles: Tiles | None = None
+    collection: Collection | None = None
+    written_through: str | None = None  # a derived layer: written by this layer's records
+    referenced_by_code: bool = False  # imports may give a reference to it by its code
 
     def field(self, name: str) -> Field | None:
         """The field called ``name``."""
@@ -73,11 +119,18 @@ _COMMON = (
     _code("review_status", vocab.ReviewStatus, required=False),
 )
 
+# Every layer, in dependency order within each group: a layer's references come before it
+# in ``import_order`` (reference data first, then records in the order registered here).
+REGISTRY: dict[str, Entity] = {}
+# The layers written directly (REST, OGC API transactions, imports): all but derived ones.
 ENTITIES: dict[str, Entity] = {}
+_TILE_RECORD = ("sensitivity", "review_status")
 
 
 def _register(entity: Entity) -> Entity:
-    ENTITIES[entity.name] = entity
+    REGISTRY[entity.name] = entity
+    if entity.written_through is None:
+        ENTITIES[entity.name] = entity
     return entity
 
 
@@ -103,6 +156,15 @@ HAZARDS = _register(
         ),
         geometry=("Polygon", "MultiPolygon"),
         ledger=True,
+        date_field="reported_on",
+        type_field="hazard_type",
+        tiles=Tiles(("id", "code", "name", "hazard_type", "status", *_TILE_RECORD),
+                    "Hazardous areas: suspected (SHA) and confirmed (CHA), by status"),
+        collection=Collection(
+            "Hazardous areas",
+            "Suspected (SHA) and confirmed (CHA) hazardous areas with their land-release "
+            "ledger (baseline, cancelled, reduced, cleared, remaining m²)."),
+        referenced_by_code=True,
     )
 )
 
@@ -123,6 +185,42 @@ ACTIVITIES = _register(
             *_COMMON,
         ),
         geometry=("Polygon", "MultiPolygon"),
+        date_field="end_date",
+        type_field="kind",
+        tiles=Tiles(("id", "code", "kind", "status", "release_kind", *_TILE_RECORD),
+                    "Land release activities: NTS, TS, clearance, BAC, EOD spot tasks, PCI"),
+        collection=Collection(
+            "Land release activities",
+            "Non-technical and technical surveys, clearance, BAC, EOD spot tasks and "
+            "post-clearance inspections, each with its worked polygon."),
+        referenced_by_code=True,
+    )
+)
+
+LAND_RELEASES = _register(
+    Entity(
+        "land_releases",
+        "land release",
+        "",
+        (
+            _ref("activity_id", "activities", required=True),
+            _ref("hazard_id", "hazards", required=True),
+            _code("release_kind", vocab.ReleaseKind),
+            Field("released_on", "date", required=True),
+            Field("area_m2", "float", minimum=0),
+            *_COMMON,
+        ),
+        geometry=("Polygon", "MultiPolygon"),
+        parent=("activity_id", "activities"),
+        seen=PARENT_COPY,
+        date_field="released_on",
+        tiles=Tiles(("id", "release_kind", "area_m2", *_TILE_RECORD),
+                    "Land released: cancelled, reduced or cleared"),
+        collection=Collection(
+            "Land released",
+            "Polygons cancelled, reduced or cleared, booked by completed activities "
+            "(read-only: written through activities)."),
+        written_through="activities",
     )
 )
 
@@ -144,6 +242,14 @@ EO_FINDS = _register(
             *_COMMON,
         ),
         geometry=("Point",),
+        date_field="found_on",
+        type_field="category",
+        # Up to a million finds nationally: at zoom 8 a tile of the region demo already holds
+        # 49,000 points (1.4 MB), unreadable on a map and slow to make; zoom 10 holds ~250 kB.
+        tiles=Tiles(("id", "code", "category", "model_code", "disposal", *_TILE_RECORD),
+                    "Explosive ordnance found, by category", minzoom=10),
+        collection=Collection("EO finds",
+                              "Explosive ordnance items found, with their disposal."),
     )
 )
 
@@ -164,6 +270,14 @@ ACCIDENTS = _register(
             *_COMMON,
         ),
         geometry=("Point",),
+        date_field="occurred_on",
+        type_field="kind",
+        tiles=Tiles(("id", "code", "kind", *_TILE_RECORD),
+                    "Accidents and incidents (no casualty data)"),
+        collection=Collection(
+            "Accidents and incidents",
+            "Explosions with or without harm (casualties are not published here)."),
+        referenced_by_code=True,
     )
 )
 
@@ -185,6 +299,9 @@ CASUALTIES = _register(
             Field("address", "text", sensitive=True),
             *_COMMON,
         ),
+        parent=("accident_id", "accidents"),
+        seen=OWN_AND_PARENT,
+        type_field="outcome",
     )
 )
 
@@ -201,6 +318,30 @@ EORE_SESSIONS = _register(
             *_COMMON,
         ),
         geometry=("Point",),
+        date_field="held_on",
+        type_field="audience",
+        tiles=Tiles(("id", "code", "audience", *_TILE_RECORD),
+                    "Explosive ordnance risk education sessions"),
+        collection=Collection("EORE sessions", "Explosive ordnance risk education sessions."),
+        referenced_by_code=True,
+    )
+)
+
+EORE_BENEFICIARIES = _register(
+    Entity(
+        "eore_beneficiaries",
+        "EORE beneficiary count",
+        "REB",
+        (
+            _ref("session_id", "eore_sessions", required=True),
+            _code("sex", vocab.Sex),
+            _code("age_band", vocab.AgeBand),
+            Field("disability", "bool", required=True),
+            Field("count", "int", required=True, minimum=0, maximum=1_000_000),
+        ),
+        versioned=False,
+        parent=("session_id", "eore_sessions"),
+        seen=AS_PARENT,
     )
 )
 
@@ -218,109 +359,10 @@ QA_INSPECTIONS = _register(
             Field("notes", "text"),
             *_COMMON,
         ),
-    )
-)
-
-ORGANISATIONS = _register(
-    Entity(
-        "organisations",
-        "organisation",
-        "ORG",
-        (
-            Field("name", "text", required=True),
-            _code("kind", vocab.OrganisationKind),
-            Field("country", "text"),
-        ),
-        versioned=False,
-    )
-)
-
-ADMIN_AREAS = _register(
-    Entity(
-        "admin_areas",
-        "admin area",
-        "ADM",
-        (
-            Field("name", "text", required=True),
-            Field("level", "int", required=True, minimum=0, maximum=3),
-            _ref("parent_id", "admin_areas"),
-        ),
-        geometry=("Polygon", "MultiPolygon"),
-        versioned=False,
-        located=False,
-    )
-)
-
-PLACES = _register(
-    Entity(
-        "places",
-        "place",
-        "PL",
-        (
-            Field("name", "text", required=True),
-            Field("kind", "text", required=True),
-            Field("population", "int", minimum=0),
-            _ref("admin_area_id", "admin_areas"),
-        ),
-        geometry=("Point",),
-        versioned=False,
-    )
-)
-
-TERRAIN_LINES = _register(
-    Entity(
-        "terrain_lines",
-        "terrain line",
-        "TL",
-        (Field("name", "text"), Field("kind", "text", required=True)),
-        geometry=("LineString",),
-        versioned=False,
-    )
-)
-
-TEAMS = _register(
-    Entity(
-        "teams",
-        "team",
-        "TM",
-        (
-            Field("name", "text", required=True),
-            _ref("organisation_id", "organisations", required=True),
-            _code("method", vocab.TeamMethod),
-            Field("size", "int", minimum=1, maximum=500),
-            _ref("base_place_id", "places"),
-        ),
-        versioned=False,
-    )
-)
-
-EO_MODELS = _register(
-    Entity(
-        "eo_models",
-        "EO model",
-        "EOM",
-        (
-            _code("category", vocab.EOCategory),
-            Field("origin", "text"),
-            Field("description", "text"),
-        ),
-        versioned=False,
-    )
-)
-
-EORE_BENEFICIARIES = _register(
-    Entity(
-        "eore_beneficiaries",
-        "EORE beneficiary count",
-        "REB",
-        (
-            _ref("session_id", "eore_sessions", required=True),
-            _code("sex", vocab.Sex),
-            _code("age_band", vocab.AgeBand),
-            Field("disability", "bool", required=True),
-            Field("count", "int", required=True, minimum=0, maximum=1_000_000),
-        ),
-        versioned=False,
+        work=QA,
+        date_field="inspected_on",
+        type_field="kind",
+        referenced_by_code=True,
     )
 )
 
@@ -338,22 +380,144 @@ NON_CONFORMITIES = _register(
             Field("closed_on", "date"),
         ),
         versioned=False,
+        work=QA,
+        parent=("inspection_id", "qa_inspections"),
+        seen=AS_PARENT,
     )
 )
 
-# Reference tables: referenced by code on import ("organisation": "NMAA").
-REFERENCE_CODE_COLUMN = {
-    "organisations": "code",
-    "admin_areas": "code",
-    "teams": "code",
-    "hazards": "code",
-    "activities": "code",
-    "accidents": "code",
-    "eo_models": "code",
-    "places": "code",
-    "eore_sessions": "code",
-    "qa_inspections": "code",
-}
+ORGANISATIONS = _register(
+    Entity(
+        "organisations",
+        "organisation",
+        "ORG",
+        (
+            Field("name", "text", required=True),
+            _code("kind", vocab.OrganisationKind),
+            Field("country", "text"),
+        ),
+        versioned=False,
+        group=REFERENCE,
+        work=None,
+        type_field="kind",
+        referenced_by_code=True,
+    )
+)
+
+ADMIN_AREAS = _register(
+    Entity(
+        "admin_areas",
+        "admin area",
+        "ADM",
+        (
+            Field("name", "text", required=True),
+            Field("level", "int", required=True, minimum=0, maximum=3),
+            _ref("parent_id", "admin_areas"),
+        ),
+        geometry=("Polygon", "MultiPolygon"),
+        versioned=False,
+        located=False,
+        group=REFERENCE,
+        work=None,
+        tiles=Tiles(("id", "code", "name", "level"), "Administrative areas"),
+        collection=Collection("Administrative areas",
+                              "The gazetteer's areas, admin0 to admin3."),
+        referenced_by_code=True,
+    )
+)
+
+PLACES = _register(
+    Entity(
+        "places",
+        "place",
+        "PL",
+        (
+            Field("name", "text", required=True),
+            Field("kind", "text", required=True),
+            Field("population", "int", minimum=0),
+            _ref("admin_area_id", "admin_areas"),
+        ),
+        geometry=("Point",),
+        versioned=False,
+        group=REFERENCE,
+        work=None,
+        tiles=Tiles(("id", "code", "name", "kind"), "Places"),
+        collection=Collection("Places",
+                              "Settlements and other named places of the gazetteer."),
+        referenced_by_code=True,
+    )
+)
+
+TERRAIN_LINES = _register(
+    Entity(
+        "terrain_lines",
+        "terrain line",
+        "TL",
+        (Field("name", "text"), Field("kind", "text", required=True)),
+        geometry=("LineString",),
+        versioned=False,
+        group=REFERENCE,
+        work=None,
+        tiles=Tiles(("id", "code", "kind"), "Roads, rivers and front lines"),
+        collection=Collection("Terrain lines", "Roads, rivers and front lines."),
+    )
+)
+
+TEAMS = _register(
+    Entity(
+        "teams",
+        "team",
+        "TM",
+        (
+            Field("name", "text", required=True),
+            _ref("organisation_id", "organisations", required=True),
+            _code("method", vocab.TeamMethod),
+            Field("size", "int", minimum=1, maximum=500),
+            _ref("base_place_id", "places"),
+        ),
+        versioned=False,
+        group=REFERENCE,
+        work=None,
+        type_field="method",
+        referenced_by_code=True,
+    )
+)
+
+EO_MODELS = _register(
+    Entity(
+        "eo_models",
+        "EO model",
+        "EOM",
+        (
+            _code("category", vocab.EOCategory),
+            Field("origin", "text"),
+            Field("description", "text"),
+        ),
+        versioned=False,
+        group=REFERENCE,
+        work=None,
+        referenced_by_code=True,
+    )
+)
+
+
+def layers(*, group: str | None = None, work: str | None = None,
+           seen: str | None = None) -> tuple[str, ...]:
+    """The registered layers (in registration order) of a group, kind of work or visibility."""
+    return tuple(name for name, e in REGISTRY.items()
+                 if (group is None or e.group == group) and (work is None or e.work == work)
+                 and (seen is None or e.seen == seen))
+
+
+def import_order() -> tuple[str, ...]:
+    """Every layer with the layers it references first: reference data, then records."""
+    return (*layers(group=REFERENCE), *layers(group=RECORD))
+
+
+def storage_geometry(e: Entity) -> str | None:
+    """The one geometry type a layer's table stores (GeoPackage naming): polygons are kept as
+    multipolygons; None for attribute tables."""
+    return e.geometry[-1].upper() if e.geometry else None
 
 
 def entity(name: str) -> Entity:

@@ -6,16 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from demine.domain.actors import Actor
+from demine.domain.entities import ENTITIES, FIELD, QA, RECORD, REFERENCE, layers
 
-# What each role may write, by layer group.
-RECORD_LAYERS = frozenset({"hazards", "activities", "eo_finds", "accidents", "casualties",
-                           "eore_sessions", "eore_beneficiaries", "qa_inspections",
-                           "non_conformities"})
-REFERENCE_LAYERS = frozenset({"organisations", "teams", "admin_areas", "places",
-                              "terrain_lines", "eo_models"})
-QA_LAYERS = frozenset({"qa_inspections", "non_conformities"})
-FIELD_LAYERS = frozenset({"hazards", "activities", "eo_finds", "accidents", "casualties",
-                          "eore_sessions", "eore_beneficiaries"})
+# What each role may write, by layer group (from the layer registry).
+RECORD_LAYERS = frozenset(name for name in layers(group=RECORD) if name in ENTITIES)
+REFERENCE_LAYERS = frozenset(layers(group=REFERENCE))
+QA_LAYERS = frozenset(layers(group=RECORD, work=QA))
+FIELD_LAYERS = frozenset(name for name in layers(group=RECORD, work=FIELD) if name in ENTITIES)
 
 
 def refusal(actor: Actor, action: str, layer: str, record: dict[str, Any] | None) -> str | None:

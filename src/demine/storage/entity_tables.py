@@ -18,6 +18,7 @@ from sqlalchemy import (
     text,
 )
 
+from demine.domain.entities import REGISTRY, import_order, storage_geometry
 from demine.storage.metadata import SENSITIVE, _check_in, _id, _org, _record_columns, metadata
 from demine.storage.types import Geometry, Timestamp
 
@@ -305,26 +306,9 @@ audit_log = Table(
     Column("entry_hash", String(64), nullable=False, unique=True),
 )
 
-# Feature tables: (table, GeoPackage geometry type) — each is a layer GDAL and QGIS list.
-LAYERS: dict[str, str] = {
-    "admin_areas": "MULTIPOLYGON",
-    "places": "POINT",
-    "terrain_lines": "LINESTRING",
-    "hazards": "MULTIPOLYGON",
-    "activities": "MULTIPOLYGON",
-    "land_releases": "MULTIPOLYGON",
-    "eo_finds": "POINT",
-    "accidents": "POINT",
-    "eore_sessions": "POINT",
-}
-
-# Attribute tables GIS tools list too (GeoPackage data_type 'attributes').
-ATTRIBUTE_TABLES = (
-    "organisations",
-    "teams",
-    "eo_models",
-    "casualties",
-    "eore_beneficiaries",
-    "qa_inspections",
-    "non_conformities",
-)
+# Feature tables: (table, GeoPackage geometry type) — each is a layer GDAL and QGIS list;
+# attribute tables GIS tools list too (GeoPackage data_type 'attributes'). Both from the
+# layer registry, reference data first.
+LAYERS: dict[str, str] = {name: storage_geometry(REGISTRY[name]) for name in import_order()
+                          if REGISTRY[name].geometry}
+ATTRIBUTE_TABLES = tuple(name for name in import_order() if not REGISTRY[name].geometry)

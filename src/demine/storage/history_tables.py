@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Index, Integer, String, Table
 
+from demine.domain.entities import RECORD, REGISTRY, layers
 from demine.storage import (
     access_tables,  # noqa: F401  (registered first, as before the split)
     entity_tables,  # noqa: F401  (the tables mirrored here)
@@ -13,16 +14,7 @@ from demine.storage.metadata import metadata
 from demine.storage.types import Timestamp
 
 # Tables whose rows are versioned: an update or delete keeps the old row in <table>_history.
-VERSIONED = (
-    "hazards",
-    "activities",
-    "land_releases",
-    "eo_finds",
-    "accidents",
-    "casualties",
-    "eore_sessions",
-    "qa_inspections",
-)
+VERSIONED = tuple(name for name in layers(group=RECORD) if REGISTRY[name].versioned)
 
 
 def _history_table(source: Table) -> Table:

@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from demine.storage import gpkg
+from demine.storage import gpkg, layer_triggers
 from demine.storage.database import Database
 from demine.storage.tables import ATTRIBUTE_TABLES, LAYERS, metadata
 
@@ -32,7 +32,9 @@ def upgrade(db: Database) -> None:
 
 
 def finish(conn) -> None:
-    """Register layers (GeoPackage) or spatial indexes (PostGIS); idempotent."""
+    """Register layers (GeoPackage) or spatial indexes (PostGIS), and give every registered
+    layer its triggers (``layer_triggers``); idempotent."""
+    layer_triggers.ensure(conn)
     if conn.dialect.name != "sqlite":
         for name in LAYERS:
             conn.exec_driver_sql(

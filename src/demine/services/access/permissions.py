@@ -14,25 +14,25 @@ from typing import Any
 
 from sqlalchemy import Table, and_, exists, false, or_, select, true
 
+from demine.domain import entities
 from demine.domain.actors import Actor
+from demine.domain.entities import REGISTRY, layers
 from demine.domain.errors import NotFound
 from demine.domain.permissions import sees_personal_data
 from demine.storage.tables import record_grants, sharing_agreements, table
 
-REFERENCE = frozenset({"organisations", "teams", "admin_areas", "places", "terrain_lines",
-                       "eo_models"})
+REFERENCE = frozenset(layers(group=entities.REFERENCE))
 # Records that belong to another and are seen exactly where it is, so a parent made
 # restricted hides its children everywhere (API, OGC API, tiles, exports, statistics).
-CHILDREN = {"eore_beneficiaries": ("session_id", "eore_sessions"),
-            "non_conformities": ("inspection_id", "qa_inspections")}
+CHILDREN = {name: REGISTRY[name].parent for name in layers(seen=entities.AS_PARENT)}
 # Children that carry a copy of their parent's need-to-know columns, kept equal to the
 # parent's on every write (services.records.activities.FOLLOWS; `demine check` compares
 # them): a land release is seen where its activity is, decided on its own columns (no join
 # per release on tiles and pages) with the grants that name the activity.
-MIRRORS = {"land_releases": ("activity_id", "activities")}
+MIRRORS = {name: REGISTRY[name].parent for name in layers(seen=entities.PARENT_COPY)}
 # Records that belong to another but carry need-to-know of their own (a casualty's personal
 # data): seen where their own columns allow *and* their parent is seen.
-PARENTS = {"casualties": ("accident_id", "accidents")}
+PARENTS = {name: REGISTRY[name].parent for name in layers(seen=entities.OWN_AND_PARENT)}
 PRIVATE = frozenset({"users", "api_tokens", "login_failures", "record_grants",
                      "sharing_agreements", "audit_log", "taskings", "pending_changes",
                      "id_high_water"})

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from demine.domain.actors import Actor
-from demine.domain.entities import ENTITIES, entity
+from demine.domain.entities import entity, import_order
 from demine.domain.errors import Conflict, Invalid, Problem
 from demine.domain.geometry_rules import as_multipolygon, same_geometry
 from demine.formats.base import Feature
@@ -27,9 +27,7 @@ from demine.storage.database import UnitOfWork
 from demine.storage.tables import activities, land_releases, table
 
 # Dependency order: a record's references are imported before it.
-ORDER = ("organisations", "admin_areas", "places", "terrain_lines", "teams", "eo_models",
-         "hazards", "activities", "land_releases", "eo_finds", "accidents", "casualties",
-         "eore_sessions", "eore_beneficiaries", "qa_inspections", "non_conformities")
+ORDER = import_order()
 
 
 @dataclass
@@ -80,7 +78,7 @@ def import_features(
 
 def _plan(layers: dict[str, list[Feature]], target: str | None) -> dict[str, list[Feature]]:
     if target is not None:
-        if target not in (*ENTITIES, "land_releases"):
+        if target not in ORDER:
             raise Invalid(Problem("file", "layer", f"unknown layer {target!r} "
                                   f"(known: {', '.join(ORDER)})"))
         if len(layers) != 1:

@@ -9,18 +9,14 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from demine.domain.actors import Actor
-from demine.domain.entities import entity
+from demine.domain.entities import REGISTRY, entity
 from demine.services.access.permissions import redact, visible
 from demine.storage import dialect
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import admin_areas, organisations, table
 
-DATE_FIELD = {"hazards": "reported_on", "activities": "end_date", "eo_finds": "found_on",
-              "accidents": "occurred_on", "eore_sessions": "held_on",
-              "qa_inspections": "inspected_on", "land_releases": "released_on"}
-TYPE_FIELD = {"hazards": "hazard_type", "activities": "kind", "eo_finds": "category",
-              "accidents": "kind", "eore_sessions": "audience", "qa_inspections": "kind",
-              "casualties": "outcome", "organisations": "kind", "teams": "method"}
+DATE_FIELD = {name: e.date_field for name, e in REGISTRY.items() if e.date_field}
+TYPE_FIELD = {name: e.type_field for name, e in REGISTRY.items() if e.type_field}
 MAX_LIMIT = 1000
 
 

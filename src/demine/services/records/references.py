@@ -9,25 +9,12 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
 
 from demine.domain.actors import Actor
-from demine.domain.entities import Entity
+from demine.domain.entities import REGISTRY, Entity
 from demine.domain.errors import Problem
 from demine.domain.geometry_rules import Extent
 from demine.services.access.permissions import visible
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import admin_areas, table
-
-NOUNS = {
-    "organisations": "organisation",
-    "admin_areas": "admin area",
-    "teams": "team",
-    "hazards": "hazard",
-    "activities": "activity",
-    "accidents": "accident",
-    "eo_models": "EO model",
-    "places": "place",
-    "eore_sessions": "EORE session",
-    "qa_inspections": "QA inspection",
-}
 
 
 class Resolver:
@@ -49,7 +36,8 @@ class Resolver:
                 continue
             found = self.lookup(f.ref, value)
             if found is None:
-                problems.append(Problem(record, f.name, f"unknown {NOUNS[f.ref]} {value!r}"))
+                noun = REGISTRY[f.ref].label
+                problems.append(Problem(record, f.name, f"unknown {noun} {value!r}"))
             else:
                 values[f.name] = found
         return problems

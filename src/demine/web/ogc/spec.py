@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from demine.domain.entities import REGISTRY
+
 CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
@@ -40,21 +42,7 @@ class Collection:
     description: str
 
 
-COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
-    Collection("hazards", "Hazardous areas",
-               "Suspected (SHA) and confirmed (CHA) hazardous areas with their land-release "
-               "ledger (baseline, cancelled, reduced, cleared, remaining m²)."),
-    Collection("activities", "Land release activities",
-               "Non-technical and technical surveys, clearance, BAC, EOD spot tasks and "
-               "post-clearance inspections, each with its worked polygon."),
-    Collection("land_releases", "Land released",
-               "Polygons cancelled, reduced or cleared, booked by completed activities "
-               "(read-only: written through activities)."),
-    Collection("eo_finds", "EO finds", "Explosive ordnance items found, with their disposal."),
-    Collection("accidents", "Accidents and incidents",
-               "Explosions with or without harm (casualties are not published here)."),
-    Collection("eore_sessions", "EORE sessions", "Explosive ordnance risk education sessions."),
-    Collection("admin_areas", "Administrative areas", "The gazetteer's areas, admin0 to admin3."),
-    Collection("places", "Places", "Settlements and other named places of the gazetteer."),
-    Collection("terrain_lines", "Terrain lines", "Roads, rivers and front lines."),
-)}
+# The layers the layer registry publishes, records first.
+COLLECTIONS: dict[str, Collection] = {
+    name: Collection(name, e.collection.title, e.collection.description)
+    for name, e in REGISTRY.items() if e.collection is not None}
