@@ -60,8 +60,8 @@ def test_references_and_parents_are_registered_before_the_layer(name):
 
 
 def test_the_predicate_and_the_collections_are_read_from_the_registry():
-    assert permissions.REFERENCE == {n for n, e in REGISTRY.items()
-                                     if e.group == entities.REFERENCE}
+    reference = {n for n, e in REGISTRY.items() if e.group == entities.REFERENCE}
+    assert reference == permissions.REFERENCE
     for family in (permissions.CHILDREN, permissions.MIRRORS, permissions.PARENTS):
         for name, parent in family.items():
             assert REGISTRY[name].parent == parent
@@ -94,6 +94,6 @@ def test_every_registered_layer_gets_its_triggers_from_the_schema_step(database)
                "created_at": datetime.now(UTC)}
         conn.execute(insert(organisations).values(row))
         conn.execute(delete(organisations).where(organisations.c.id == high + 7))
-    with pytest.raises(DBAPIError, match="already used by a deleted record"):
-        with database.engine.begin() as conn:
-            conn.execute(insert(organisations).values(row))
+    with (pytest.raises(DBAPIError, match="already used by a deleted record"),
+          database.engine.begin() as conn):
+        conn.execute(insert(organisations).values(row))

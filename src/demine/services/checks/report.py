@@ -71,6 +71,16 @@ class CheckReport:
         self.findings.sort(key=lambda f: (f.severity != ERROR, order.get(f.check, 99), f.layer,
                                           f.record or "", f.other or ""))
 
+    def page(self, *, checks: list[str] | None = None, layer: str | None = None,
+             severity: str | None = None, offset: int = 0, limit: int = 1000) -> dict[str, Any]:
+        """The findings these filters keep, a page at a time, with their ``total``; ``counts``
+        and ``checked`` cover every check."""
+        kept = [f for f in self.findings
+                if (not checks or f.check in checks) and (layer is None or f.layer == layer)
+                and (severity is None or f.severity == severity)]
+        return {"findings": [f.as_dict() for f in kept[offset: offset + limit]],
+                "total": len(kept), "counts": self.counts, "checked": dict(self.checked)}
+
     def as_dict(self) -> dict[str, Any]:
         """``{"findings": [...], "counts": {...}, "checked": {...}}``."""
         return {"findings": [f.as_dict() for f in self.findings], "counts": self.counts,

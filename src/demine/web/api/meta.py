@@ -38,11 +38,8 @@ def checks(actor: ActorDep, database: DatabaseDep,
     are those the filters keep, a page at a time."""
     with database.read() as uow:
         report = run_checks(uow, actor=actor)
-    kept = [f for f in report.findings
-            if (not check or f.check in check) and (layer is None or f.layer == layer)
-            and (severity is None or f.severity == severity)]
-    return {"findings": [f.as_dict() for f in kept[offset: offset + limit]],
-            "total": len(kept), "counts": report.counts, "checked": report.checked}
+    return report.page(checks=check, layer=layer, severity=severity, offset=offset,
+                       limit=limit)
 
 
 @router.get("/audit", tags=["audit"])
