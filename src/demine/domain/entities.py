@@ -6,8 +6,10 @@ One description per entity drives validation (services), parsing of imported val
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from demine.domain import vocab
 
@@ -354,6 +356,12 @@ REFERENCE_CODE_COLUMN = {
     "eore_sessions": "code",
     "qa_inspections": "code",
 }
+
+
+def label(ent: Entity, raw: Mapping[str, Any], fallback: str = "new") -> str:
+    """How problems name a record: "hazard HZ-000012" or "hazard (new)"."""
+    code = raw.get("code") or raw.get("id")
+    return f"{ent.label} {code}" if code else f"{ent.label} ({fallback})"
 
 
 def entity(name: str) -> Entity:
