@@ -293,3 +293,77 @@ def test_an_approved_release_through_the_api_is_booked_on_the_ledger(cli, store_
                 booked["baseline_m2"])
     finally:
         app.state.database.dispose()
+
+
+# --- one place answers "may this actor do this?" ------------------------------------------
+
+# The rules (domain.permissions) and the two questions asked of them (services.access:
+# visible() for reads, require()/allowed() for actions) are the only modules that read an
+# actor's role, organisation kind, scopes or grants to decide what it may do.
+RULE_MODULES = {"demine.domain.actors", "demine.domain.permissions",
+                "demine.services.access.permissions", "demine.services.access.require"}
+ROLE_ATTRIBUTES = {"is_admin", "at_authority", "role", "roles", "organisation_kind", "scopes",
+                   "grants", "is_anonymous"}
+# Reads of them elsewhere that decide nothing about rights, each with why.
+NOT_RULES = {
+    ("demine.web.deps", "is_anonymous"):
+        "writes need someone signed in: authentication (401), before the body is read",
+    ("demine.web.deps", "PermissionDenied"):
+        "a missing CSRF token, HTTP Basic from another site: the request's integrity",
+    ("demine.web.api.auth", "role"): "/me reports who the request acts as",
+    ("demine.web.api.auth", "scopes"): "/me reports them; a sign-in's token keeps the user's",
+    ("demine.web.api.auth", "is_anonymous"): "/me reports it; only a signed-in session is "
+                                             "revoked on logout",
+    ("demine.web.tiles", "is_anonymous"): "Cache-Control: public caching only of anonymous "
+                                          "tiles",
+}
+
+
+def _role_checks() -> dict[tuple[str, str], list[int]]:
+    """(module, what) → lines, for every read of an actor's role attributes and every
+    PermissionDenied raised outside the rule modules."""
+    found: dict[tuple[str, str], list[int]] = {}
+    for name, path in _modules().items():
+        if name in RULE_MODULES:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.Attribute) and node.attr in ROLE_ATTRIBUTES and \
+                    "actor" in ast.unparse(node.value).lower():
+                found.setdefault((name, node.attr), []).append(node.lineno)
+            elif isinstance(node, ast.Call) and ast.unparse(node.func).endswith(
+                    "PermissionDenied"):
+                found.setdefault((name, "PermissionDenied"), []).append(node.lineno)
+    return found
+
+
+def test_permission_is_decided_only_through_require_and_visible():
+    found = _role_checks()
+    outside = {f"{module}:{sorted(lines)} {what}" for (module, what), lines in found.items()
+               if (module, what) not in NOT_RULES}
+    assert not outside, "decide through services.access.require (rules in " \
+        "domain.permissions): " + "; ".join(sorted(outside))
+    stale = set(NOT_RULES) - set(found)
+    assert not stale, f"exemptions no longer needed: {sorted(stale)}"
+
+
+def _actions_asked() -> dict[str, list[str]]:
+    """Action name → modules that ask require() or allowed() about it (literal names)."""
+    asked: dict[str, list[str]] = {}
+    for name, path in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] in (
+                    "require", "allowed", "refusal") and len(node.args) >= 2 and \
+                    isinstance(node.args[1], ast.Constant) and \
+                    isinstance(node.args[1].value, str):
+                asked.setdefault(node.args[1].value, []).append(name)
+    return asked
+
+
+def test_every_action_asked_has_a_rule_and_every_rule_is_asked():
+    from demine.domain.permissions import RULES
+
+    asked = _actions_asked()
+    assert "record.update" in asked  # the walk sees the calls
+    unknown = {action: modules for action, modules in asked.items() if action not in RULES}
+    assert not unknown, f"actions without a rule in domain.permissions.RULES: {unknown}"
+    assert set(RULES) <= set(asked), f"rules nobody asks: {sorted(set(RULES) - set(asked))}"

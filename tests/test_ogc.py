@@ -442,3 +442,42 @@ def test_a_feature_the_caller_may_not_see_is_not_found(client):
     assert client.get(f"/ogc/collections/hazards/items/{shared}").status_code == 404
     for bad in ("abc", "0", "99999999999999999999"):
         assert client.get(f"/ogc/collections/hazards/items/{bad}").status_code == 404
+
+
+def test_if_match_is_one_rule_with_each_api_s_policy(demo_url):
+    """web.preconditions, for both APIs: where If-Match is required and missing, 428 before
+    the record is looked up (a hidden record and a missing one answer alike); a stale ETag is
+    a 412. The REST API always requires it and compares strongly; OGC API Features requires it
+    only when DEMINE_OGC_REQUIRE_IF_MATCH is set, and a weak form of the current ETag counts
+    (GIS clients and proxies weaken them)."""
+    app = create_app(Settings(database_url=demo_url, ogc_require_if_match=True))
+    try:
+        with TestClient(app) as client:
+            operator = bearer(client, "operator")
+            merge = {**operator, "Content-Type": "application/merge-patch+json"}
+            own = _own_hazard(client, operator)
+            everything = {f["id"] for f in all_features(client, "hazards",
+                                                        headers=bearer(client, "admin"))}
+            seen = {f["id"] for f in all_features(client, "hazards", headers=operator)}
+            hidden = sorted(everything - seen, key=int)[0]
+            for rid in (own["id"], hidden, "2000000000"):
+                for url, body in ((f"/ogc/collections/hazards/items/{rid}",
+                                   {"properties": {"name": "x"}}),
+                                  (f"/api/v1/hazards/{rid}", {"name": "x"})):
+                    missing = client.patch(url, json=body, headers=merge)
+                    assert missing.status_code == 428, (url, missing.text)
+                    assert missing.json()["error"]["code"] == "precondition_required"
+                    assert client.delete(url, headers=operator).status_code == 428
+            ogc = f"/ogc/collections/hazards/items/{own['id']}"
+            rest = f"/api/v1/hazards/{own['id']}"
+            weak = f"W/{client.get(ogc, headers=operator).headers['etag']}"
+            stale = client.patch(rest, json={"name": "x"}, headers={**merge, "If-Match": weak})
+            assert stale.status_code == 412 and \
+                stale.json()["error"]["code"] == "precondition_failed"
+            taken = client.patch(ogc, json={"properties": {"name": "weak tag"}},
+                                 headers={**merge, "If-Match": weak})
+            assert taken.status_code == 200, taken.text
+            assert client.patch(ogc, json={"properties": {"name": "again"}},
+                                headers={**merge, "If-Match": weak}).status_code == 412
+    finally:
+        app.state.database.dispose()

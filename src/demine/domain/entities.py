@@ -12,8 +12,10 @@ here plus its table definition (``storage/entity_tables.py``) and that table's m
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from demine.domain import vocab
 
@@ -518,6 +520,12 @@ def storage_geometry(e: Entity) -> str | None:
     """The one geometry type a layer's table stores (GeoPackage naming): polygons are kept as
     multipolygons; None for attribute tables."""
     return e.geometry[-1].upper() if e.geometry else None
+
+
+def label(ent: Entity, raw: Mapping[str, Any], fallback: str = "new") -> str:
+    """How problems name a record: "hazard HZ-000012" or "hazard (new)"."""
+    code = raw.get("code") or raw.get("id")
+    return f"{ent.label} {code}" if code else f"{ent.label} ({fallback})"
 
 
 def entity(name: str) -> Entity:

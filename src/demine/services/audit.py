@@ -140,17 +140,15 @@ def entries(uow: UnitOfWork, *, actor: Actor, offset: int = 0, limit: int | None
     (admins and authority). An entry about a record the reader may not see (by the one
     permission predicate) keeps its action, actor and time but not which record or what
     changed (``redacted``)."""
-    from demine.domain.errors import PermissionDenied, Unauthenticated
+    from demine.services.access.permissions import sees_all
+    from demine.services.access.require import require
 
-    if actor.is_anonymous:
-        raise Unauthenticated("sign in to read the audit log")
-    if not (actor.is_admin or actor.at_authority):
-        raise PermissionDenied("reading the audit log needs the authority or an administrator")
+    require(actor, "audit.read")
     query = select(audit_log).order_by(audit_log.c.seq).offset(offset)
     if limit is not None:
         query = query.limit(limit)
     found = [dict(row) for row in uow.conn.execute(query).mappings()]
-    unseen = set() if actor.is_admin else _unseen(uow, actor, map(_names, found))
+    unseen = set() if sees_all(actor) else _unseen(uow, actor, map(_names, found))
     for entry in found:
         entry["at"] = _jsonable(entry["at"])
         if _names(entry) in unseen:  # need-to-know: that it happened, not to what

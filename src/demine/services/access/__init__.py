@@ -1,1 +1,2 @@
-"""Who may see and do what: the visibility predicate, rights, sharing, accounts and sign-in."""
+"""Who may see and do what: the visibility predicate (permissions.py), the one entry point for
+actions (require.py), sharing, accounts and sign-in."""

@@ -11,14 +11,9 @@ from pwdlib import PasswordHash
 from sqlalchemy import insert, select, update
 
 from demine.domain.actors import ROLES, Actor
-from demine.domain.errors import (
-    Conflict,
-    Invalid,
-    NotFound,
-    PermissionDenied,
-    Problem,
-)
+from demine.domain.errors import Conflict, Invalid, NotFound, Problem
 from demine.services import audit
+from demine.services.access.require import require
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import api_tokens, organisations, users
 
@@ -31,17 +26,12 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _admin_only(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise PermissionDenied("only an administrator manages accounts")
-
-
 def add_user(
     uow: UnitOfWork, *, actor: Actor, email: str, organisation: str, role: str,
     password: str | None, name: str | None = None, grants: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Create a user of an organisation with one role; the password is stored as argon2id."""
-    _admin_only(actor)
+    require(actor, "account.manage")
     record = f"user {email}"
     problems = []
     if role not in ROLES:
@@ -71,7 +61,7 @@ def add_user(
 
 def list_users(uow: UnitOfWork, *, actor: Actor) -> list[dict[str, Any]]:
     """Users with their organisation code (administrators only)."""
-    _admin_only(actor)
+    require(actor, "account.manage")
     query = select(users.c.id, users.c.email, users.c.name, users.c.role, users.c.grants,
                    users.c.active, organisations.c.code.label("organisation")).join(
         organisations, users.c.organisation_id == organisations.c.id).order_by(users.c.email)
@@ -96,8 +86,7 @@ def issue_token(
     scopes: tuple[str, ...] = SCOPES, ttl: timedelta | None = None,
 ) -> dict[str, Any]:
     """A new bearer token (shown once; stored hashed). Sessions also get a CSRF token."""
-    if actor.user_id != user_id and not actor.is_admin:
-        raise PermissionDenied("tokens are issued to oneself")
+    require(actor, "token.issue", {"user_id": user_id})
     bad = [s for s in scopes if s not in SCOPES]
     if bad or not scopes:
         raise Invalid(Problem(f"token {name}", "scopes", f"unknown scope(s) {bad or scopes}"))
@@ -140,8 +129,7 @@ def revoke_token(uow: UnitOfWork, *, actor: Actor, token_id: int | None = None,
     where = api_tokens.c.id == token_id if token_id is not None else \
         api_tokens.c.token_hash == _digest(token or "")
     row = uow.conn.execute(select(api_tokens).where(where)).mappings().first()
-    if row is None or (row["user_id"] != actor.user_id and not actor.is_admin):
-        raise NotFound("token not found")
+    require(actor, "token.revoke", row)  # another's token is not found, like a missing one
     uow.conn.execute(update(api_tokens).where(api_tokens.c.id == row["id"]).values(
         revoked_at=uow.now))
     if row["kind"] == "api":

@@ -43,10 +43,16 @@ SUMMARIES = {"eo_tallies": "eo_finds"}
 GRANTLESS = ("public", "shared")
 
 
+def sees_all(actor: Actor) -> bool:
+    """Whether ``visible`` keeps every row for ``actor`` (an administrator): a read may skip
+    asking it row by row."""
+    return actor.is_admin
+
+
 def visible(actor: Actor, t: Table):
     """A WHERE clause keeping the rows of ``t`` (a table, history table or alias) ``actor`` sees."""
     base = getattr(t, "element", t).name.removesuffix("_history")
-    if actor.is_admin:
+    if sees_all(actor):
         return true()
     if base in REFERENCE:
         return true()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import insert, select
 
 from demine.domain.actors import Actor
-from demine.domain.errors import Conflict, Invalid, PermissionDenied, Problem
+from demine.domain.errors import Conflict, Invalid, Problem
 from demine.services import audit
-from demine.services.access.permissions import require_visible
+from demine.services.access.require import require
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import organisations, record_grants, sharing_agreements, users
 
@@ -24,8 +24,7 @@ def add_sharing_agreement(uow: UnitOfWork, *, actor: Actor, owner: str, partner:
     """The owner's ``shared`` records become visible to the partner."""
     record = f"sharing agreement {owner}→{partner}"
     owner_id, partner_id = _org_id(uow, owner, record), _org_id(uow, partner, record)
-    if not actor.is_admin:  # who sees what is decided by an administrator, audited
-        raise PermissionDenied("only an administrator adds sharing agreements")
+    require(actor, "sharing.manage")
     if owner_id == partner_id:
         raise Invalid(Problem(record, "partner", "an organisation cannot share with itself"))
     if uow.conn.execute(select(sharing_agreements.c.id).where(
@@ -45,9 +44,7 @@ def grant_record(
     organisation: str | None = None, user_email: str | None = None,
 ) -> None:
     """Name an organisation (restricted records) or a user (confidential) on a record."""
-    require_visible(uow, actor, layer, record_id)
-    if not actor.is_admin:  # who sees what is decided by an administrator, audited
-        raise PermissionDenied("only an administrator names who may see a record")
+    require(actor, "record.grant", record_id, layer=layer, uow=uow)
     record = f"{layer} {record_id}"
     values = {"table_name": layer, "record_id": record_id, "organisation_id": None,
               "user_id": None}

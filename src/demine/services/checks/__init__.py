@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from demine.domain.actors import Actor
-from demine.domain.errors import Unauthenticated
+from demine.services.access.permissions import sees_all
+from demine.services.access.require import allowed, require
 from demine.services.checks import geometry, integrity, ledger, slivers
 from demine.services.checks.features import Features, combine, count, load
 from demine.services.checks.report import CHECKS, ERROR, WARNING, CheckReport, Finding
@@ -39,8 +40,7 @@ def run_checks(
 ) -> CheckReport:
     """Run every data quality check over what ``actor`` may see (signed-in actors only:
     a whole pass over the store is not offered to anonymous callers)."""
-    if actor.is_anonymous:
-        raise Unauthenticated("sign in to run the data quality checks")
+    require(actor, "checks.run")
     report = CheckReport()
     done = _Stages(progress)
     layers: dict[str, Features] = {
@@ -56,7 +56,7 @@ def run_checks(
     done("geometry")
     report.findings += ledger.ledger_findings(
         layers["hazards"], layers["land_releases"], uow.settings.release_tolerance_m2,
-        all_releases_seen=actor.is_admin, progress=done.within("ledger"))
+        all_releases_seen=sees_all(actor), progress=done.within("ledger"))
     width = uow.settings.sliver_width_m
     for name in POLYGON_LAYERS:
         report.findings += slivers.sliver_findings(layers[name], width)
@@ -67,7 +67,7 @@ def run_checks(
     report.findings += integrity.foreign_key_orphans(uow, actor)
     report.findings += integrity.logical_orphans(uow, actor)
     done("orphans")
-    if actor.is_admin:
+    if allowed(actor, "checks.integrity"):
         report.findings += integrity.guard_findings(uow)
         report.findings += integrity.tally_findings(uow)
         report.findings += integrity.mirror_findings(uow)

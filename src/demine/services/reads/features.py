@@ -20,10 +20,10 @@ from demine.domain.actors import Actor
 from demine.domain.dates import day_problem
 from demine.domain.entities import ENTITIES, entity
 from demine.domain.errors import Invalid, NotFound, Problem
-from demine.domain.permissions import refusal
 from demine.domain.validation import field_aliases
 from demine.services import audit
 from demine.services.access.permissions import named_on_records, redact, scope_key, visible
+from demine.services.access.require import allowed
 from demine.services.audit_cache import AuditHeadCache
 from demine.services.loading.reference import organisation_codes  # noqa: F401  (used by /ogc)
 from demine.services.reads.queries import DATE_FIELD
@@ -268,13 +268,13 @@ def allowed_methods(
     verbs = ["GET", "HEAD", "OPTIONS"]
     writable = bool(writable_properties(layer))
     if record_id is None:
-        if writable and refusal(actor, "create", layer, None) is None:
+        if writable and allowed(actor, "record.create", layer=layer):
             verbs.append("POST")
         return verbs
     row = records.get_record(uow, actor=actor, layer=layer, record_id=record_id)
-    if writable and refusal(actor, "update", layer, row) is None:
+    if writable and allowed(actor, "record.update", row, layer=layer):
         verbs += ["PUT", "PATCH"]
-    if writable and refusal(actor, "delete", layer, row) is None:
+    if writable and allowed(actor, "record.delete", row, layer=layer):
         verbs.append("DELETE")
     return verbs
 

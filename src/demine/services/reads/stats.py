@@ -15,7 +15,7 @@ from sqlalchemy import func, select, union_all
 from demine.domain.actors import Actor
 from demine.domain.dates import check_query_day
 from demine.domain.vocab import DESTROYED_DISPOSALS, EOCategory
-from demine.services.access.permissions import visible
+from demine.services.access.permissions import sees_all, visible
 from demine.storage import dialect
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import HISTORY, admin_areas, eo_tallies, organisations, table
@@ -85,7 +85,7 @@ def eo_destroyed(uow: UnitOfWork, actor: Actor, at: datetime | None):
     tallied = select(t.c.admin_area_id, t.c.organisation_id, t.c.month, t.c.category,
                      t.c.quantity).where(t.c.review_status == "approved", t.c.quantity != 0,
                                        visible(actor, t))
-    if actor.is_admin:
+    if sees_all(actor):
         return tallied.subquery()
     granted = _finds_tallied(uow, actor, None, sensitivities=("restricted", "confidential"))
     return union_all(tallied, granted).subquery()

@@ -12,21 +12,15 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from demine.domain.actors import Actor
-from demine.domain.entities import ENTITIES, Entity, entity
-from demine.domain.errors import (
-    Conflict,
-    Invalid,
-    NotFound,
-    PermissionDenied,
-    PreconditionFailed,
-    Problem,
-)
+from demine.domain.entities import ENTITIES, Entity, entity, label
+from demine.domain.errors import Conflict, Invalid, NotFound, PreconditionFailed, Problem
 from demine.domain.geometry_rules import as_multipolygon, check_geometry
-from demine.domain.permissions import initial_review_status, refusal
+from demine.domain.permissions import initial_review_status
 from demine.domain.validation import coerce_record
 from demine.services import audit
-from demine.services.access import owned_rows, rights
-from demine.services.access.permissions import CHILDREN, REFERENCE, redact, require_visible
+from demine.services.access import owned_rows
+from demine.services.access.permissions import REFERENCE, redact, require_visible
+from demine.services.access.require import allowed, require
 from demine.services.records import history, proposals
 from demine.services.records.hooks import Change, Hooks
 from demine.services.records.references import Resolver
@@ -36,12 +30,6 @@ from demine.storage.database import UnitOfWork
 from demine.storage.tables import organisations, table
 
 APPROVED = "approved"
-
-
-def label(ent: Entity, raw: dict[str, Any], fallback: str = "new") -> str:
-    """How problems name a record: "hazard HZ-000012" or "hazard (new)"."""
-    code = raw.get("code") or raw.get("id")
-    return f"{ent.label} {code}" if code else f"{ent.label} ({fallback})"
 
 
 def create_record(
@@ -55,14 +43,13 @@ def create_record(
     """Validate and store one new record with its audit entry; returns the stored row."""
     ent = entity(layer)
     resolver = resolver or Resolver(uow, actor)
-    if not actor.is_admin and data.get("organisation") in (None, "") and \
-            data.get("organisation_id") in (None, ""):
+    if not allowed(actor, "organisation.act_for_any") and \
+            data.get("organisation") in (None, "") and data.get("organisation_id") in (None, ""):
         data = {**data, "organisation_id": actor.organisation_id}
-    def allowed(values: dict[str, Any], record: str) -> None:
-        _authorise(actor, "create", layer, _owned(uow, layer, values))
-        rights.check_create(actor, layer, values, record=record)
+    def check(values: dict[str, Any], record: str) -> None:
+        require(actor, "record.create", values, layer=layer, uow=uow, label=record)
 
-    change = _prepare(uow, actor, ent, data, resolver, old=None, allowed=allowed)
+    change = _prepare(uow, actor, ent, data, resolver, old=None, allowed=check)
     t = table(layer)
     values = change.values
     values["code"] = _code_for(uow, actor, ent, data.get("code"), change.label)
@@ -101,19 +88,17 @@ def update_record(
 ) -> dict[str, Any]:
     """Apply changes to one record, keeping the old version in history."""
     ent = entity(layer)
-    require_visible(uow, actor, layer, record_id)
-    old = _row(uow, layer, record_id)
-    _authorise(actor, "update", layer, _owned(uow, layer, old))
+    old = require(actor, "record.update", record_id, layer=layer, uow=uow)
     _check_version(ent, old, expected_version)
     merged = {**_raw_of(ent, old), **changes}
-    def allowed(values: dict[str, Any], record: str) -> None:
+    def check(values: dict[str, Any], record: str) -> None:
         # where the record goes (its owner, its parent) as well as where it is; the review
         # status asked for is not the one stored (operators' writes go to review)
         moved = {k: v for k, v in values.items() if k != "review_status"}
-        _authorise(actor, "update", layer, _owned(uow, layer, {**old, **moved}))
-        rights.check_update(actor, layer, old, values, record=record)
+        require(actor, "record.update", {**old, **moved}, layer=layer, uow=uow, before=old,
+                label=record)
 
-    change = _prepare(uow, actor, ent, merged, Resolver(uow, actor), old=old, allowed=allowed)
+    change = _prepare(uow, actor, ent, merged, Resolver(uow, actor), old=old, allowed=check)
     status = _review_status(actor, changes.get("review_status"), old["review_status"]) \
         if ent.versioned else None
     if ent.versioned and old["review_status"] == APPROVED and status != APPROVED:
@@ -172,10 +157,7 @@ def delete_record(
     """Delete one record; its last version stays in history. An operator's deletion of an
     approved record waits for the authority: the record as it stands is returned then."""
     ent = entity(layer)
-    require_visible(uow, actor, layer, record_id)
-    old = _row(uow, layer, record_id)
-    _authorise(actor, "delete", layer, _owned(uow, layer, old))
-    rights.check_delete(actor, layer, old, record=label(ent, old))
+    old = require(actor, "record.delete", record_id, layer=layer, uow=uow)
     _check_version(ent, old, expected_version)
     if ent.versioned and old["review_status"] == APPROVED and \
             _review_status(actor, None, APPROVED) != APPROVED:
@@ -223,34 +205,16 @@ def get_record(uow: UnitOfWork, *, actor: Actor, layer: str, record_id: int) -> 
     require_visible(uow, actor, layer, record_id)
     row = redact(actor, layer, _row(uow, layer, record_id))
     reviewed = layer in ENTITIES and ENTITIES[layer].versioned  # proposals: records only
-    if reviewed and (actor.is_admin or actor.at_authority or
-                                    row.get("organisation_id") == actor.organisation_id):
+    if reviewed and allowed(actor, "record.read_pending", row):
         waiting = proposals.pending(uow, layer, record_id)
         if waiting is not None:
             row["pending_change"] = proposals.shown(waiting, lambda d: redact(actor, layer, d))
     return row
 
 
-def _owned(uow: UnitOfWork, layer: str, record: dict[str, Any]) -> dict[str, Any]:
-    """A child row (beneficiary count, non-conformity) is owned by its parent's organisation."""
-    parent = CHILDREN.get(layer)
-    if parent is None or "organisation_id" in record:
-        return record
-    fk, parent_layer = parent
-    p = table(parent_layer)
-    owner = uow.conn.execute(select(p.c.organisation_id).where(p.c.id == record.get(fk))).scalar()
-    return {**record, "organisation_id": owner}
-
-
-def _authorise(actor: Actor, action: str, layer: str, record: dict[str, Any] | None) -> None:
-    reason = refusal(actor, action, layer, record)
-    if reason:
-        raise PermissionDenied(reason)
-
-
 def _review_status(actor: Actor, asked: str | None, current: str | None = None) -> str:
     """Operators' writes go (back) to review; the authority and admins may set it."""
-    if actor.is_admin or actor.at_authority:
+    if allowed(actor, "record.set_review_status"):
         return asked or current or "approved"
     return initial_review_status(actor)
 
@@ -354,7 +318,7 @@ def code_prefix(uow: UnitOfWork, actor: Actor) -> str | None:
     """How codes an organisation chooses must start ("HALO-"): each organisation numbers in
     its own space, so a chosen code never collides with, nor reveals, another's hidden
     record. Administrators (the local command line, bulk loads) choose freely."""
-    if actor.is_admin or actor.organisation_id is None:
+    if allowed(actor, "organisation.act_for_any") or actor.organisation_id is None:
         return None
     org = uow.conn.execute(select(organisations.c.code).where(
         organisations.c.id == actor.organisation_id)).scalar()

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from demine.domain.actors import Actor
 from demine.domain.entities import entity
-from demine.domain.errors import Conflict, Invalid, PermissionDenied, PreconditionFailed, Problem
-from demine.domain.permissions import refusal
+from demine.domain.errors import Conflict, Invalid, PreconditionFailed, Problem
 from demine.services import audit
-from demine.services.access.permissions import redact, require_visible
+from demine.services.access.permissions import redact
+from demine.services.access.require import require
 from demine.services.records import history, proposals
 from demine.services.records.records import apply_proposal, get_record
 from demine.services.records.rules import hooks_for
@@ -35,12 +35,8 @@ def review_record(
                               f"unknown decision {decision!r} (approve or reject)"))
     if decision == "reject" and not (reason or "").strip():
         raise Invalid(Problem(f"{ent.label} {record_id}", "reason", "a rejection needs a reason"))
-    require_visible(uow, actor, layer, record_id)
+    old = require(actor, "record.review", record_id, layer=layer, uow=uow)
     t = table(layer)
-    old = dict(uow.conn.execute(select(t).where(t.c.id == record_id)).mappings().one())
-    why = refusal(actor, "review", layer, old)
-    if why:
-        raise PermissionDenied(why)
     if expected_version is not None and old["version"] != expected_version:
         raise PreconditionFailed(f"{ent.label} {old['code']} is at version {old['version']}")
     waiting = proposals.pending(uow, layer, record_id) if old["review_status"] == "approved" \

@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 
 from demine.domain.actors import Actor
-from demine.domain.errors import Conflict, Invalid, NotFound, PermissionDenied, Problem
+from demine.domain.errors import Conflict, Invalid, NotFound, Problem
 from demine.services import audit
 from demine.services.access.permissions import require_visible
+from demine.services.access.require import allowed, require
 from demine.services.records.references import Resolver
 from demine.storage import dialect
 from demine.storage.database import UnitOfWork
@@ -25,7 +26,7 @@ from demine.storage.tables import hazards, organisations, taskings
 
 def may_work_on(uow: UnitOfWork, actor: Actor, hazard_id: int, organisation_id: int) -> bool:
     """Whether records of ``organisation_id`` may be made on the hazard."""
-    if actor.is_admin or actor.at_authority:
+    if allowed(actor, "hazard.work_untasked"):
         return True
     owner = uow.conn.execute(select(hazards.c.organisation_id).where(
         hazards.c.id == hazard_id)).scalar()
@@ -98,11 +99,7 @@ def list_taskings(uow: UnitOfWork, *, actor: Actor, hazard_id: int) -> list[dict
 
 
 def _may_task(uow: UnitOfWork, actor: Actor, hazard_id: int) -> None:
-    require_visible(uow, actor, "hazards", hazard_id)
-    if "write" not in actor.scopes:
-        raise PermissionDenied("this token is read-only")
-    if not (actor.is_admin or (actor.at_authority and actor.role == "authority")):
-        raise PermissionDenied("only the authority tasks organisations on hazards")
+    require(actor, "tasking.manage", hazard_id, layer="hazards", uow=uow)
 
 
 def _organisation(uow: UnitOfWork, hazard_id: int, code: str) -> int:

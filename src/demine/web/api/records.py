@@ -14,13 +14,14 @@ from pydantic import create_model
 
 from demine.domain.dates import check_query_day
 from demine.domain.entities import ENTITIES
-from demine.domain.errors import Invalid, PreconditionFailed, PreconditionRequired, Problem
+from demine.domain.errors import Invalid, Problem
 from demine.services.loading.reference import organisation_codes
 from demine.services.reads.queries import ListQuery, list_records
 from demine.services.records import records as record_service
 from demine.services.records.review import review_record
 from demine.web.api.serialise import etag, item, payload
 from demine.web.deps import ActorDep, DatabaseDep, WriterDep
+from demine.web.preconditions import REST, matching_record
 from demine.web.schemas import MODELS, ReviewDecision
 
 router = APIRouter(prefix="/api/v1")
@@ -43,16 +44,6 @@ def _next_link(request: Request, offset: int, limit: int, total: int) -> str | N
     if offset + limit >= total:
         return None
     return str(request.url.include_query_params(offset=offset + limit, limit=limit))
-
-
-def _require_match(uow, layer: str, record_id: RecordId, actor, if_match: str | None) -> dict:
-    if not if_match:
-        raise PreconditionRequired("send If-Match with the record's ETag")
-    current = record_service.get_record_for_write(uow, actor=actor, layer=layer,
-                                                  record_id=record_id)
-    if if_match.strip() != "*" and etag(current) not in [t.strip() for t in if_match.split(",")]:
-        raise PreconditionFailed("the record changed since you read it (ETag mismatch)")
-    return current
 
 
 def _list_route(layer: str, public):
@@ -114,7 +105,8 @@ def _write_routes(layer: str, create_body, update_body):
                     if_match: Annotated[str | None, Header()] = None) -> dict[str, Any]:
         data = payload(body.model_dump(exclude_unset=True), f"{label} {record_id}")
         with database.transaction() as uow:
-            current = _require_match(uow, layer, record_id, actor, if_match)
+            current = matching_record(uow, actor=actor, layer=layer, record_id=record_id,
+                                      if_match=if_match, policy=REST)
             row = record_service.update_record(
                 uow, actor=actor, layer=layer, record_id=record_id, changes=data,
                 expected_version=current.get("version"))
@@ -125,7 +117,8 @@ def _write_routes(layer: str, create_body, update_body):
     def delete_item(record_id: RecordId, actor: WriterDep, database: DatabaseDep,
                     if_match: Annotated[str | None, Header()] = None) -> Response:
         with database.transaction() as uow:
-            current = _require_match(uow, layer, record_id, actor, if_match)
+            current = matching_record(uow, actor=actor, layer=layer, record_id=record_id,
+                                      if_match=if_match, policy=REST)
             waiting = record_service.delete_record(uow, actor=actor, layer=layer,
                                                    record_id=record_id,
                                                    expected_version=current.get("version"))
@@ -146,7 +139,8 @@ def _review_route(layer: str):
                     actor: WriterDep, database: DatabaseDep,
                     if_match: Annotated[str | None, Header()] = None) -> dict[str, Any]:
         with database.transaction() as uow:
-            current = _require_match(uow, layer, record_id, actor, if_match)
+            current = matching_record(uow, actor=actor, layer=layer, record_id=record_id,
+                                      if_match=if_match, policy=REST)
             row = review_record(uow, actor=actor, layer=layer, record_id=record_id,
                                 decision=decision.decision, reason=decision.reason,
                                 expected_version=current.get("version"))

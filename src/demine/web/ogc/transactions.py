@@ -16,7 +16,6 @@ from starlette.responses import Response
 
 from demine.domain.actors import Actor
 from demine.domain.entities import ENTITIES
-from demine.domain.errors import PreconditionFailed, PreconditionRequired
 from demine.services.reads import features
 from demine.services.records import records as record_service
 from demine.storage.database import UnitOfWork
@@ -26,6 +25,7 @@ from demine.web.ogc import crs as crs_refs
 from demine.web.ogc.geojson import GeoJSONResponse, feature, feature_in
 from demine.web.ogc.items import content_crs
 from demine.web.ogc.links import collection_of, record_id, root
+from demine.web.preconditions import matching_record, ogc_policy
 
 router = APIRouter()
 FeatureBody = Annotated[dict[str, Any], Body()]
@@ -47,16 +47,9 @@ def _input_crs(uow: UnitOfWork, actor: Actor, header: str | None) -> str:
 
 
 def _matching(uow: UnitOfWork, actor: Actor, layer: str, rid: int, if_match: str | None) -> dict:
-    """The current record, provided ``if_match`` names its ETag."""
-    current = record_service.get_record_for_write(uow, actor=actor, layer=layer, record_id=rid)
-    if not if_match:
-        if uow.settings.ogc_require_if_match:
-            raise PreconditionRequired("send If-Match with the feature's ETag")
-        return current
-    tags = [t.strip().removeprefix("W/") for t in if_match.split(",")]
-    if if_match.strip() != "*" and etag(current) not in tags:
-        raise PreconditionFailed("the feature changed since you read it (ETag mismatch)")
-    return current
+    """The current feature, provided ``if_match`` names its ETag (web.preconditions)."""
+    return matching_record(uow, actor=actor, layer=layer, record_id=rid, if_match=if_match,
+                           policy=ogc_policy(uow))
 
 
 def _written(request: Request, layer: str, row: dict, codes: dict, status: int = 200) -> Response:
