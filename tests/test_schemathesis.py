@@ -18,7 +18,7 @@ Schema cannot say, each documented in the 412/422 responses of the document.
   (``pytest -m slow tests/test_schemathesis.py``): ``DEMINE_SCHEMATHESIS_SLOW_EXAMPLES``
   generated cases (default 100) plus schemathesis' coverage phase (boundary values).
 * GeoPackage only: the same code paths on PostGIS would double the runtime; the authorization
-  matrix (tests/test_authz_matrix.py) runs on both backends.
+  matrix (tests/authz/) runs on both backends.
 
 Generated writes change the store: a copy of the session's demo made for this module.
 """
