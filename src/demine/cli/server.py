@@ -26,9 +26,9 @@ def init(db: DbOption = None, database_url: UrlOption = None, as_json: JsonOptio
         database = open_database(db, database_url, existing=False)
         added = initialise(database, actor=Actor.system())
     if as_json:
-        print_json({"database": _describe(database), "eo_models_added": added})
+        print_json({"database": database.location, "eo_models_added": added})
     else:
-        err.print(f"initialised {_describe(database)}", markup=False)
+        err.print(f"initialised {database.location}", markup=False)
 
 
 def serve(
@@ -44,10 +44,6 @@ def serve(
     with reported():
         database = open_database(db, database_url)
     run(database.settings, host=host, port=port, workers=workers)
-
-
-def _describe(database) -> str:
-    return str(database.path) if database.is_sqlite else database.engine.url.render_as_string()
 
 
 def register(app: typer.Typer) -> None:

@@ -15,4 +15,4 @@ def health(database: Database) -> dict:
             uow.conn.execute(select(hazards.c.id).limit(1)).all()
     except Exception as exc:  # noqa: BLE001 - any failure means unhealthy; no details leak
         return {"status": "unavailable", "reason": type(exc).__name__}
-    return {"status": "ok", "backend": "geopackage" if database.is_sqlite else "postgis"}
+    return {"status": "ok", "backend": database.backend}

@@ -76,6 +76,16 @@ class Database:
         return dialect.is_sqlite(self.engine)
 
     @property
+    def backend(self) -> str:
+        """The kind of store: "geopackage" or "postgis"."""
+        return dialect.backend_name(self.engine)
+
+    @property
+    def location(self) -> str:
+        """Where the store is: the GeoPackage file, or the database URL (password hidden)."""
+        return str(self.path) if self.is_sqlite else self.engine.url.render_as_string()
+
+    @property
     def path(self) -> Path | None:
         """The GeoPackage file, for the embedded store."""
         return Path(self.engine.url.database) if self.is_sqlite else None

@@ -246,3 +246,120 @@ def envelope(conn, table: Table, *where) -> tuple[float, float, float, float] | 
                               func.max(parts[3])).where(*where)).one()
     return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]),
                                         float(row[3]))
+
+
+def indexed_envelope(conn, table: Table, *where) -> tuple[float, float, float, float] | None:
+    """(minx, miny, maxx, maxy) of the rows ``where`` keeps, from what the store keeps beside
+    the geometries: the GeoPackage RTree's boxes (single precision, rounded outward), PostGIS's
+    ``ST_Extent``; None if none. Cheaper than ``envelope`` on large layers."""
+    if is_sqlite(conn):
+        rt = rtree(table.name)
+        box = select(func.min(rt.c.minx), func.min(rt.c.miny), func.max(rt.c.maxx),
+                     func.max(rt.c.maxy)).where(rt.c.id.in_(select(table.c.id).where(*where)))
+    else:
+        ext = func.ST_Extent(table.c.geom)
+        box = select(func.ST_XMin(ext), func.ST_YMin(ext), func.ST_XMax(ext),
+                     func.ST_YMax(ext)).where(*where)
+    row = conn.execute(box).one()
+    return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]),
+                                        float(row[3]))
+
+
+def without_jit(conn) -> None:
+    """No JIT compilation in this transaction (PostgreSQL; nothing to do on GeoPackage).
+
+    The permission predicate's subplans and PostGIS functions make the planner's cost
+    estimates exceed ``jit_above_cost`` on pages and tiles that then run in milliseconds:
+    compiling them took 0.5-1 s a statement."""
+    if not is_sqlite(conn):
+        conn.execute(select(func.set_config("jit", "off", True)))
+
+
+def wkb_geometry(conn, geom):
+    """The geometry column as bytes for ``decode_leniently``: the GeoPackage blob as stored,
+    or WKB written by PostGIS (``ST_AsBinary``, without the SRID)."""
+    if is_sqlite(conn):
+        return type_coerce(geom, LargeBinary)
+    return func.ST_AsBinary(geom, type_=LargeBinary)
+
+
+def decode_leniently(conn, values):
+    """Shapely geometries (a numpy array) of ``wkb_geometry`` values; None where a value is
+    missing or unreadable, for the checks, which report such rows instead of failing."""
+    import numpy as np
+    import shapely
+
+    if is_sqlite(conn):
+        wkb = [gpkg.wkb_or_none(b) for b in values]
+    else:
+        wkb = [bytes(b) if b else None for b in values]
+    if not wkb:
+        return np.empty(0, dtype=object)
+    array = np.empty(len(wkb), dtype=object)
+    array[:] = wkb
+    return shapely.from_wkb(array, on_invalid="ignore")
+
+
+def new_id_values(conn, table_name: str) -> dict[str, int]:
+    """The id column's value for a new record, as insert values: ``new_id`` on SQLite; none on
+    PostgreSQL, whose sequence gives it."""
+    new = new_id(conn, table_name)
+    return {} if new is None else {"id": new}
+
+
+def foreign_key_violations(conn) -> dict[str, list[tuple[int, str, str]]]:
+    """Rows whose foreign key points nowhere, per table in name order: (rowid, column, parent
+    table). Only SQLite can hold them (a file written with foreign keys off); PostgreSQL
+    always enforces foreign keys."""
+    if not is_sqlite(conn):
+        return {}
+    dangling: dict[str, list[tuple[int, int]]] = {}
+    for name, rowid, _parent, fkid in conn.exec_driver_sql("PRAGMA foreign_key_check"):
+        dangling.setdefault(name, []).append((rowid, fkid))
+    found = {}
+    for name, rows in sorted(dangling.items()):
+        keys = {
+            fk[0]: (fk[3], fk[2])  # id → (column, parent table)
+            for fk in conn.exec_driver_sql(f'PRAGMA foreign_key_list("{name}")')
+        }
+        found[name] = [(rowid, *keys[fk]) for rowid, fk in rows]
+    return found
+
+
+def missing_edit_guards(conn, names) -> dict[str, list[str]]:
+    """Tables of ``names`` whose GeoPackage edit guards (``gpkg.create_guard``) are gone, with
+    the events missing; none on PostGIS, which has no such guards."""
+    return gpkg.missing_guards(conn, names) if is_sqlite(conn) else {}
+
+
+# The triggers that keep eo_tallies on each store (migration 0005).
+_TALLY_TRIGGERS = {"sqlite": ("eo_tallies_insert", "eo_tallies_delete", "eo_tallies_update",
+                              "eo_tallies_hazard_area"),
+                   "postgresql": ("eo_tallies_track", "eo_tallies_hazard_area")}
+
+
+def tally_triggers(conn) -> tuple[str, ...]:
+    """The names of the triggers that keep eo_tallies on this store."""
+    return _TALLY_TRIGGERS["sqlite" if is_sqlite(conn) else "postgresql"]
+
+
+def trigger_names(conn) -> set[str]:
+    """The names of the triggers the store holds (PostgreSQL's internal ones left out)."""
+    if is_sqlite(conn):
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    else:
+        query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+    return set(conn.exec_driver_sql(query).scalars())
+
+
+def refresh_layer_extents(conn, names) -> None:
+    """Bring each layer's bounding box in gpkg_contents up to date (GeoPackage; PostGIS has
+    no such table)."""
+    if is_sqlite(conn):
+        for name in names:
+            gpkg.update_extent(conn, name)
+
+
+def backend_name(engine_or_conn) -> str:
+    """The kind of store, as /healthz reports it: "geopackage" or "postgis"."""
+    return "geopackage" if is_sqlite(engine_or_conn) else "postgis"

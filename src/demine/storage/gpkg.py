@@ -34,10 +34,14 @@ def encode(geom: BaseGeometry) -> bytes:
     return _HEADER.pack(b"GP", 0, _FLAGS_XY, SRS_WGS84, minx, maxx, miny, maxy) + wkb
 
 
+# The envelope's size by its kind (flags bits 1-3): none, xy, xyz, xym, xyzm.
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+
+
 def _wkb_offset(blob: bytes) -> int:
     flags = blob[3]
     envelope_kind = (flags >> 1) & 0b111
-    return 8 + {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}[envelope_kind]
+    return 8 + _ENVELOPE_BYTES[envelope_kind]
 
 
 def decode(blob: bytes) -> BaseGeometry:
@@ -82,6 +86,16 @@ def decode_many(blobs) -> list[BaseGeometry | None]:
                 raise ValueError("not a GeoPackage geometry blob")
             wkb[i] = bytes(blob[_wkb_offset(blob):])
     return list(shapely.from_wkb(wkb))
+
+
+def wkb_or_none(blob) -> bytes | None:
+    """The WKB inside a GeoPackage blob; None where there is no blob, or the bytes are not a
+    GeoPackage geometry or have an envelope kind the standard does not define (for readers
+    that report such rows instead of failing on them)."""
+    if not blob or bytes(blob[:2]) != b"GP":
+        return None
+    size = _ENVELOPE_BYTES.get((blob[3] >> 1) & 0b111)
+    return None if size is None else bytes(blob[8 + size:])
 
 
 def envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
@@ -227,13 +241,32 @@ def create_rtree(conn, t: str, c: str, i: str = "id") -> None:
         conn.exec_driver_sql(f"CREATE TRIGGER IF NOT EXISTS {rt}_{name} {body}")
 
 
+GUARDED_EVENTS = ("insert", "update", "delete")
+
+
 def create_guard(conn, table: str) -> None:
     """Refuse inserts, updates and deletes made by tools that are not demine."""
-    for event in ("INSERT", "UPDATE", "DELETE"):
+    for event in GUARDED_EVENTS:
         conn.exec_driver_sql(
-            f"CREATE TRIGGER IF NOT EXISTS demine_guard_{table}_{event.lower()} "
-            f"BEFORE {event} ON {table} BEGIN SELECT {GUARD_FUNCTION}(); END"
+            f"CREATE TRIGGER IF NOT EXISTS demine_guard_{table}_{event} "
+            f"BEFORE {event.upper()} ON {table} BEGIN SELECT {GUARD_FUNCTION}(); END"
         )
+
+
+def missing_guards(conn, names) -> dict[str, list[str]]:
+    """For each table of ``names`` the file holds (one not there yet awaits a migration), the
+    events whose edit-guard trigger is gone, in name order; tables with all three left out."""
+    present = set(conn.exec_driver_sql(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'demine_guard_%'"
+    ).scalars())
+    tables = set(conn.exec_driver_sql(
+        "SELECT name FROM sqlite_master WHERE type = 'table'").scalars())
+    missing = {}
+    for name in sorted(tables & set(names)):
+        gone = [e for e in GUARDED_EVENTS if f"demine_guard_{name}_{e}" not in present]
+        if gone:
+            missing[name] = gone
+    return missing
 
 
 def update_extent(conn, table: str, column: str = "geom") -> None:

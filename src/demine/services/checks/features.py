@@ -7,16 +7,13 @@ from functools import cached_property
 
 import numpy as np
 import shapely
-from sqlalchemy import LargeBinary, func, select, type_coerce
+from sqlalchemy import func, select
 
 from demine.domain.actors import Actor
 from demine.services.access.permissions import visible
+from demine.storage import dialect
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import activities, organisations, table
-
-# GeoPackage binary header: 8 bytes, then an envelope whose size the flags give (12-128r19
-# clause 2.1.3); the rest is plain WKB, which shapely decodes for all rows in one call.
-_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 
 
 @dataclass(eq=False)
@@ -56,7 +53,8 @@ def load(uow: UnitOfWork, actor: Actor, layer: str, *columns: str, where=None) -
     code, source = _code_of(t)
     query = (
         select(t.c.id, code.label("code"), organisations.c.code.label("org"),
-               _geometry_bytes(uow, t).label("geom"), *[t.c[c] for c in columns])
+               dialect.wkb_geometry(uow.conn, t.c.geom).label("geom"),
+               *[t.c[c] for c in columns])
         .select_from(source.outerjoin(organisations,
                                       organisations.c.id == t.c.organisation_id))
         .where(visible(actor, t), *([] if where is None else [where]))
@@ -69,7 +67,7 @@ def load(uow: UnitOfWork, actor: Actor, layer: str, *columns: str, where=None) -
         ids=np.asarray(values[0], dtype=np.int64),
         codes=np.asarray(values[1], dtype=object),
         orgs=np.asarray(values[2], dtype=object),
-        geoms=decode_all(values[3], sqlite=uow.is_sqlite),
+        geoms=dialect.decode_leniently(uow.conn, values[3]),
         columns={c: np.asarray(v) for c, v in zip(columns, values[4:], strict=True)},
     )
 
@@ -101,27 +99,3 @@ def _code_of(t):
     if "code" in t.c:
         return t.c.code, t
     return activities.c.code, t.outerjoin(activities, activities.c.id == t.c.activity_id)
-
-
-def _geometry_bytes(uow: UnitOfWork, t):
-    """The stored geometry as bytes: the GeoPackage blob, or WKB from PostGIS."""
-    if uow.is_sqlite:
-        return type_coerce(t.c.geom, LargeBinary)
-    return func.ST_AsBinary(t.c.geom, type_=LargeBinary)
-
-
-def decode_all(blobs, *, sqlite: bool) -> np.ndarray:
-    """Geometries from stored bytes; None where a blob is missing or unreadable."""
-    wkb = [_wkb(b) for b in blobs] if sqlite else [bytes(b) if b else None for b in blobs]
-    if not wkb:
-        return np.empty(0, dtype=object)
-    array = np.empty(len(wkb), dtype=object)
-    array[:] = wkb
-    return shapely.from_wkb(array, on_invalid="ignore")
-
-
-def _wkb(blob) -> bytes | None:
-    if not blob or bytes(blob[:2]) != b"GP":
-        return None
-    size = _ENVELOPE_BYTES.get((blob[3] >> 1) & 0b111)
-    return None if size is None else bytes(blob[8 + size:])

@@ -3,8 +3,6 @@ audit chain."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from sqlalchemy import and_, func, or_, select
 
 from demine.domain.actors import Actor
@@ -17,49 +15,38 @@ from demine.storage import dialect
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import activities, eo_finds, eo_tallies, hazards, metadata
 
-GUARDED_EVENTS = ("insert", "update", "delete")
 _CHUNK = 5_000  # ids per IN list, well under SQLite's bound-parameter limit
 
 
 def foreign_key_orphans(uow: UnitOfWork, actor: Actor) -> list[Finding]:
     """Rows whose foreign keys point nowhere (SQLite written with foreign keys off)."""
-    if not uow.is_sqlite:
-        return []  # PostgreSQL always enforces foreign keys
-    dangling: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for name, rowid, _parent, fkid in uow.conn.exec_driver_sql("PRAGMA foreign_key_check"):
-        dangling[name].append((rowid, fkid))
     findings = []
-    for name, rows in sorted(dangling.items()):
-        keys = {
-            fk[0]: (fk[3], fk[2])  # id → (column, parent table)
-            for fk in uow.conn.exec_driver_sql(f'PRAGMA foreign_key_list("{name}")')
-        }
-        findings += _dangling_rows(uow, actor, name, rows, keys)
+    for name, rows in dialect.foreign_key_violations(uow.conn).items():
+        findings += _dangling_rows(uow, actor, name, rows)
     return findings
 
 
-def _dangling_rows(uow, actor, name, rows, keys) -> list[Finding]:
+def _dangling_rows(uow, actor, name, rows) -> list[Finding]:
     t = metadata.tables.get(name)
     if t is None:  # a GeoPackage bookkeeping table: only an administrator's concern
         return [] if not allowed(actor, "checks.integrity") else [
             Finding("orphan", ERROR, name, f"rowid {rowid}",
-                    f"{keys[fk][0]} points to no {keys[fk][1]} row") for rowid, fk in rows]
+                    f"{column} points to no {parent} row") for rowid, column, parent in rows]
     key = next(iter(t.primary_key.columns))
     label = t.c.code if "code" in t.c else key
-    columns = sorted({keys[fk][0] for _rowid, fk in rows})
+    columns = sorted({column for _rowid, column, _parent in rows})
     seen = {}
-    ids = sorted({rowid for rowid, _fk in rows})
+    ids = sorted({rowid for rowid, _column, _parent in rows})
     for start in range(0, len(ids), _CHUNK):
         query = select(key, label, *[t.c[c] for c in columns]).where(
             key.in_(ids[start:start + _CHUNK]), visible(actor, t))
         for row in uow.conn.execute(query):
             seen[row[0]] = (row[1], dict(zip(columns, row[2:], strict=True)))
     findings = []
-    for rowid, fk in rows:
+    for rowid, column, parent in rows:
         if rowid not in seen:
             continue  # not visible to this actor
         code, values = seen[rowid]
-        column, parent = keys[fk]
         record = str(code) if "code" in t.c else f"#{code}"
         findings.append(Finding("orphan", ERROR, name, record,
                                 f"{column} {values[column]!r} points to no {parent} row"))
@@ -121,47 +108,27 @@ def mirror_findings(uow: UnitOfWork) -> list[Finding]:
 def guard_findings(uow: UnitOfWork) -> list[Finding]:
     """GeoPackage tables whose edit-guard triggers are gone: other tools' writes would then
     bypass the ledger, history and audit."""
-    if not uow.is_sqlite:
-        return []
-    present = set(uow.conn.exec_driver_sql(
-        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'demine_guard_%'"
-    ).scalars())
-    tables = set(uow.conn.exec_driver_sql(
-        "SELECT name FROM sqlite_master WHERE type = 'table'").scalars())
-    findings = []
-    for name in sorted(tables & set(metadata.tables)):  # a table not there yet: a migration
-        missing = [e for e in GUARDED_EVENTS if f"demine_guard_{name}_{e}" not in present]
-        if missing:
-            findings.append(Finding(
-                "unvalidated_edit", ERROR, name, None,
-                f"edit-guard trigger(s) missing for {', '.join(missing)}: writes by other tools "
-                f"to {name} would bypass the ledger, history and audit (`demine init` restores "
-                "them)"))
-    return findings
+    return [Finding("unvalidated_edit", ERROR, name, None,
+                    f"edit-guard trigger(s) missing for {', '.join(missing)}: writes by other "
+                    f"tools to {name} would bypass the ledger, history and audit (`demine init` "
+                    "restores them)")
+            for name, missing in dialect.missing_edit_guards(uow.conn, metadata.tables).items()]
 
 
 TALLY_KEY = ("category", "admin_area_id", "organisation_id", "month", "review_status",
              "sensitivity")
-TALLY_TRIGGERS = {"sqlite": ("eo_tallies_insert", "eo_tallies_delete", "eo_tallies_update",
-                             "eo_tallies_hazard_area"),
-                  "postgresql": ("eo_tallies_track", "eo_tallies_hazard_area")}
 
 
 def tally_findings(uow: UnitOfWork) -> list[Finding]:
     """The EO-destroyed tallies (what statistics read) recomputed from the finds, and the
     triggers that keep them: a tally that disagrees would put wrong figures in reports."""
     conn = uow.conn
-    if uow.is_sqlite:
-        present = set(conn.exec_driver_sql(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars())
-    else:
-        present = set(conn.exec_driver_sql(
-            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal").scalars())
+    present = dialect.trigger_names(conn)
     findings = [
         Finding("tally_mismatch", ERROR, "eo_tallies", None,
                 f"trigger {name} is missing: EO-destroyed statistics would no longer follow "
                 "the finds")
-        for name in TALLY_TRIGGERS["sqlite" if uow.is_sqlite else "postgresql"]
+        for name in dialect.tally_triggers(conn)
         if name not in present]
     f, h = eo_finds.alias("f"), hazards.alias("h")
     key = (f.c.category, func.coalesce(h.c.admin_area_id, 0),  # the very same expressions

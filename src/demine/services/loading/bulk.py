@@ -20,7 +20,7 @@ from demine.domain.errors import Invalid, Problem
 from demine.domain.ledger import Balance, closure_after_release
 from demine.services import audit
 from demine.services.tiles import tile_changes
-from demine.storage import dialect, gpkg
+from demine.storage import dialect
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import HISTORY, LAYERS, table
 
@@ -56,9 +56,7 @@ def load_dataset(
         tile_changes.whole_layer(uow, name)
         audit.append(uow, actor=actor, action="bulk.load", table=name,
                      detail=audit.canonical({"rows": len(table_rows)}))
-    if uow.is_sqlite:
-        for name in LAYERS:
-            gpkg.update_extent(uow.conn, name)
+    dialect.refresh_layer_extents(uow.conn, LAYERS)
     return written
 
 

@@ -1,8 +1,8 @@
 """Feature layers for OGC API - Features: filtered pages, extents, replacement, allowed verbs.
 
-Reads go through the one permission predicate (``visible``); writes through
-services.records.records, so the ledger, review, history and audit rules apply to every
-feature written over OGC API.
+Pages run on the one list engine (``lists``), through the one permission predicate
+(``visible``); writes go through services.records.records, so the ledger, review, history
+and audit rules apply to every feature written over OGC API.
 """
 
 from __future__ import annotations
@@ -12,29 +12,28 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Float, Integer, String, Text, false, func, select
-from sqlalchemy import column as sql_column
-from sqlalchemy import table as sql_table
+from sqlalchemy import Boolean, Date, Float, Integer, String, Text, func, select
 
 from demine.domain.actors import Actor
 from demine.domain.dates import day_problem
-from demine.domain.entities import ENTITIES, entity
+from demine.domain.entities import ENTITIES, REGISTRY, entity
 from demine.domain.errors import Invalid, NotFound, Problem
 from demine.domain.validation import field_aliases
-from demine.services import audit
-from demine.services.access.permissions import named_on_records, redact, scope_key, visible
+from demine.services.access.permissions import visible
 from demine.services.access.require import allowed
 from demine.services.audit_cache import AuditHeadCache
 from demine.services.loading.reference import organisation_codes  # noqa: F401  (used by /ogc)
+from demine.services.reads import lists
 from demine.services.reads.queries import DATE_FIELD
 from demine.services.records import records
 from demine.storage import dialect
 from demine.storage.database import UnitOfWork
-from demine.storage.tables import LAYERS, organisations, table
+from demine.storage.tables import LAYERS, table
 
-MAX_LIMIT = 10_000
+MAX_LIMIT = 10_000  # documented: the limit parameter of /ogc/collections/{id}/items
 MAX_INT = 2**31 - 1
-READ_ONLY_LAYERS = frozenset({"land_releases"})  # derived from activities by the ledger
+# Derived layers (land releases: booked by activities through the ledger) are read-only.
+READ_ONLY_LAYERS = frozenset(n for n, e in REGISTRY.items() if e.written_through)
 _SIMPLE = (Integer, Float, String, Text, Date, Boolean)
 
 
@@ -81,93 +80,31 @@ def list_features(
 
     With ``geometry_text``, a store that writes GeoJSON itself (PostGIS) gives each row's
     geometry as its GeoJSON text in lon/lat under ``geom_geojson`` instead of ``geom``.
-    ``counts`` keeps how many match until anything changes (see ``_count``)."""
-    t = _layer_table(layer)
-    seen = visible(actor, t)
-    if query.bbox is not None:  # let the spatial index drive, not the permission OR
-        seen = dialect.not_for_indexing(uow.conn, seen)
-    without_jit(uow)
-    where = [seen, *_filters(uow, layer, query)]
-    limit = max(1, min(query.limit, MAX_LIMIT))
-    offset = max(query.offset, 0)
-    text = dialect.geojson_text(uow.conn, t.c.geom) if geometry_text else None
-    geometry = (dialect.raw_geometry(t.c.geom).label("geom") if text is None
-                else text.label("geom_geojson"))
-    rows = [dict(r) for r in uow.conn.execute(
-        select(*(c for c in t.c if c.name != "geom"), geometry).where(*where)
-        .order_by(t.c.id).limit(limit).offset(offset)).mappings()]
-    if text is None:  # decoded a page at a time, not row by row
-        for row, geom in zip(rows, dialect.decode_geometries(
-                uow.conn, [r["geom"] for r in rows]), strict=True):
-            row["geom"] = geom
-    if len(rows) < limit and (rows or offset == 0):  # the last page: no need to count
-        total = offset + len(rows)
-    else:
-        total = _count(uow, actor, layer, query, where, counts)
-    return [redact(actor, layer, r) for r in rows], total
-
-
-def _count(uow: UnitOfWork, actor: Actor, layer: str, query: FeatureQuery, where: list,
-           counts: AuditHeadCache[int] | None) -> int:
-    """How many features match. A client paging through a result, or a map asking for the
-    same view again, repeats the same count for every page: on a national store counting the
-    finds in a box of 0.3° scans some 57,000 rows (70-100 ms on PostGIS) where the page takes
-    5 ms. ``counts`` keeps them per layer, visibility scope and query without its paging,
-    until anything changes (``audit_cache``)."""
-    t = table(layer)
-    if counts is None:
-        return uow.conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
-    head = audit.head(uow)
-    key = (layer, scope_key(actor, named_on_records(uow, actor)), query.bbox, query.datetime,
-           query.properties)
-    total = counts.get(head, key)
-    if total is None:
-        total = uow.conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
-        counts.put(head, key, total)
-    return total
+    ``counts`` keeps how many match until anything changes (see ``lists.page``)."""
+    _layer_table(layer)
+    clauses = [] if query.datetime is None else lists.dated(
+        layer, date_field(layer), *query.datetime, keep_undated=False)  # undated: never met
+    clauses += [_equals(layer, name, value) for name, value in query.properties]
+    where = lists.where(uow, actor, layer, bbox=query.bbox, clauses=clauses)
+    return lists.page(uow, actor=actor, layer=layer, where=where, limit=query.limit,
+                      offset=query.offset, max_limit=MAX_LIMIT, geometry_text=geometry_text,
+                      counts=counts, count_key=(query.bbox, query.datetime, query.properties))
 
 
 def without_jit(uow: UnitOfWork) -> None:
-    """No JIT compilation in this read transaction (PostgreSQL; a no-op on GeoPackage).
-
-    The permission predicate's subplans and PostGIS functions make the planner's cost
-    estimates exceed ``jit_above_cost`` on pages and tiles that then run in milliseconds:
-    compiling them took 0.5-1 s a statement. (A store setting: it belongs in storage.)
-    """
-    if not uow.is_sqlite:
-        uow.conn.execute(select(func.set_config("jit", "off", True)))
-
-
-def _filters(uow: UnitOfWork, layer: str, query: FeatureQuery) -> list:
-    t = table(layer)
-    clauses = []
-    if query.bbox is not None:
-        clauses.append(dialect.spatial_clause(uow.conn, t, query.bbox))
-    if query.datetime is not None:
-        name = date_field(layer)
-        if name is None:  # a feature without a date never meets a temporal filter
-            clauses.append(false())
-        else:
-            start, end = query.datetime
-            if start is not None:
-                clauses.append(t.c[name] >= start)
-            if end is not None:
-                clauses.append(t.c[name] <= end)
-    for name, value in query.properties:
-        clauses.append(_equals(layer, name, value))
-    return clauses
+    """No JIT compilation in this read transaction (``dialect.without_jit``); kept here for
+    services.tiles, which imports it from this module."""
+    dialect.without_jit(uow.conn)
 
 
 def _equals(layer: str, name: str, value: str):
     t = table(layer)
     if name == "organisation" and "organisation_id" in t.c:
-        codes = select(organisations.c.id).where(organisations.c.code == value)
-        return t.c.organisation_id.in_(codes)
+        return lists.property_is(layer, name, value)
     if name not in filterable(layer):
         raise Invalid(Problem("request", name, f"{layer} has no property {name!r} to filter on"))
-    column = t.c[name]
     try:
-        return column == _typed(column.type, value)
+        return lists.property_is(layer, name, _typed(t.c[name].type, value))
     except ValueError as exc:
         raise Invalid(Problem("request", name, str(exc))) from None
 
@@ -204,25 +141,13 @@ def layer_extent(
 ) -> tuple[tuple[float, float, float, float] | None, tuple[date, date] | None]:
     """The lon/lat bounding box and the date range of the features ``actor`` may see."""
     t = _layer_table(layer)
-    seen = select(t.c.id).where(visible(actor, t))
-    if uow.is_sqlite:
-        # The GeoPackage RTree holds each envelope; PostGIS aggregates them itself.
-        # (A dialect difference: a candidate for storage.dialect.)
-        rtree = sql_table(f"rtree_{layer}_geom", *(sql_column(c) for c in
-                                                    ("id", "minx", "maxx", "miny", "maxy")))
-        box = select(func.min(rtree.c.minx), func.min(rtree.c.miny), func.max(rtree.c.maxx),
-                     func.max(rtree.c.maxy)).where(rtree.c.id.in_(seen))
-    else:
-        ext = func.ST_Extent(t.c.geom)
-        box = select(func.ST_XMin(ext), func.ST_YMin(ext), func.ST_XMax(ext),
-                     func.ST_YMax(ext)).where(visible(actor, t))
-    bbox = tuple(uow.conn.execute(box).one())
+    bbox = dialect.indexed_envelope(uow.conn, t, visible(actor, t))
     name = date_field(layer)
     period = None
     if name is not None:
         period = tuple(uow.conn.execute(
             select(func.min(t.c[name]), func.max(t.c[name])).where(visible(actor, t))).one())
-    return (None if bbox[0] is None else tuple(float(v) for v in bbox),  # type: ignore
+    return (bbox,
             None if period is None or period[0] is None else tuple(_as_date(v) for v in period))
 
 

@@ -1,4 +1,5 @@
-"""Reading lists of records: filters, paging and counts, all through the permission predicate."""
+"""REST lists of records (/api/v1/{layer}): their filters, run on the one list engine
+(``lists``), which pages, counts and applies the permission predicate."""
 
 from __future__ import annotations
 
@@ -10,14 +11,13 @@ from sqlalchemy import func, or_, select
 
 from demine.domain.actors import Actor
 from demine.domain.entities import REGISTRY, entity
-from demine.services.access.permissions import redact, visible
-from demine.storage import dialect
+from demine.services.reads import lists
 from demine.storage.database import UnitOfWork
-from demine.storage.tables import admin_areas, organisations, table
+from demine.storage.tables import admin_areas, table
 
 DATE_FIELD = {name: e.date_field for name, e in REGISTRY.items() if e.date_field}
 TYPE_FIELD = {name: e.type_field for name, e in REGISTRY.items() if e.type_field}
-MAX_LIMIT = 1000
+MAX_LIMIT = 1000  # documented: the limit parameter of /api/v1/{layer}
 
 
 @dataclass(frozen=True)
@@ -36,26 +36,20 @@ class ListQuery:
     offset: int = 0
 
 
-def _where(uow: UnitOfWork, actor: Actor, layer: str, query: ListQuery) -> list:
+def _clauses(uow: UnitOfWork, layer: str, query: ListQuery) -> list:
+    """The REST filters, each ignored by a layer without the field it reads."""
     t = table(layer)
-    clauses = [visible(actor, t)]
-    if query.bbox and "geom" in t.c:
-        clauses = [dialect.not_for_indexing(uow.conn, clauses[0]),
-                   dialect.spatial_clause(uow.conn, t, query.bbox)]
+    clauses = []
     if query.status and "status" in t.c:
-        clauses.append(t.c.status == query.status)
+        clauses.append(lists.property_is(layer, "status", query.status))
     if query.type and layer in TYPE_FIELD:
-        clauses.append(t.c[TYPE_FIELD[layer]] == query.type)
+        clauses.append(lists.property_is(layer, TYPE_FIELD[layer], query.type))
     if query.organisation and "organisation_id" in t.c:
-        clauses.append(t.c.organisation_id.in_(
-            select(organisations.c.id).where(organisations.c.code == query.organisation)))
+        clauses.append(lists.property_is(layer, "organisation", query.organisation))
     if query.admin_area and "admin_area_id" in t.c:
         clauses.append(t.c.admin_area_id.in_(_area_and_below(uow, query.admin_area)))
-    column = t.c[DATE_FIELD[layer]] if layer in DATE_FIELD else None
-    if column is not None and query.date_from:
-        clauses.append(column >= query.date_from)
-    if column is not None and query.date_to:
-        clauses.append(column <= query.date_to)
+    clauses += lists.dated(layer, DATE_FIELD.get(layer), query.date_from, query.date_to,
+                           keep_undated=True)
     if query.q:
         texts = [func.lower(t.c[c]).contains(query.q.lower(), autoescape=True)
                  for c in ("code", "name") if c in t.c]
@@ -80,19 +74,7 @@ def list_records(
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of the records ``actor`` may see, and how many match in all."""
     entity(layer)
-    t = table(layer)
-    where = _where(uow, actor, layer, query)
-    limit = max(1, min(query.limit, MAX_LIMIT))
-    rows = uow.conn.execute(
-        select(t).where(*where).order_by(t.c.id).limit(limit).offset(max(query.offset, 0))
-    ).mappings()
-    total = uow.conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
-    return [redact(actor, layer, dict(r)) for r in rows], total
-
-
-def count_records(uow: UnitOfWork, *, actor: Actor, layer: str, query: ListQuery) -> int:
-    """How many records match (what ``actor`` may see)."""
-    t = table(layer)
-    return uow.conn.execute(
-        select(func.count()).select_from(t).where(*_where(uow, actor, layer, query))
-    ).scalar_one()
+    where = lists.where(uow, actor, layer, bbox=query.bbox,
+                        clauses=_clauses(uow, layer, query))
+    return lists.page(uow, actor=actor, layer=layer, where=where, limit=query.limit,
+                      offset=query.offset, max_limit=MAX_LIMIT)

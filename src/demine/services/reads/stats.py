@@ -7,7 +7,7 @@ were recorded at the end of that day, from the versions kept in history.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select, union_all
@@ -16,34 +16,13 @@ from demine.domain.actors import Actor
 from demine.domain.dates import check_query_day
 from demine.domain.vocab import DESTROYED_DISPOSALS, EOCategory
 from demine.services.access.permissions import sees_all, visible
+from demine.services.records.history import end_of_day, versions_at
 from demine.storage import dialect
 from demine.storage.database import UnitOfWork
-from demine.storage.tables import HISTORY, admin_areas, eo_tallies, organisations, table
+from demine.storage.tables import admin_areas, eo_tallies, organisations, table
 
 LEDGER = ("baseline_m2", "cancelled_m2", "reduced_m2", "cleared_m2", "remaining_m2")
 GROUPINGS = ("region", "org", "year", "month")
-
-
-def _as_of_instant(as_of: date | None) -> datetime | None:
-    if as_of is None:
-        return None
-    return datetime.combine(as_of + timedelta(days=1), time(), tzinfo=UTC)
-
-
-def versions_at(uow: UnitOfWork, actor: Actor, name: str, at: datetime | None, columns,
-                *, approved_only: bool = True):
-    """A selectable of the rows of ``name`` as they stood at ``at`` (now when None)."""
-    current, hist = table(name), HISTORY[name]
-    now = select(*[current.c[c] for c in columns]).where(visible(actor, current))
-    if approved_only:
-        now = now.where(current.c.review_status == "approved")
-    if at is None:
-        return now.subquery()
-    past = select(*[hist.c[c] for c in columns]).where(
-        visible(actor, hist), hist.c.recorded_at < at, hist.c.valid_to >= at)
-    if approved_only:
-        past = past.where(hist.c.review_status == "approved")
-    return union_all(now.where(current.c.recorded_at < at), past).subquery()
 
 
 def land_release_stats(
@@ -51,7 +30,7 @@ def land_release_stats(
 ) -> dict[str, Any]:
     """Totals, EO destroyed by category, and per-group figures when ``by`` is given."""
     as_of = check_query_day(as_of, "as_of", uow.latest_day)
-    at = _as_of_instant(as_of)
+    at = end_of_day(as_of)
     hz = versions_at(uow, actor, "hazards", at,
                      ("id", "admin_area_id", "organisation_id", "reported_on", *LEDGER))
     eo = eo_destroyed(uow, actor, at)

@@ -172,9 +172,7 @@ def _recount(uow: UnitOfWork, actor: Actor, old: dict | None, new: dict | None) 
 def _store(uow: UnitOfWork, actor: Actor, old: dict | None, values: dict[str, Any]) -> None:
     stamp = {"recorded_at": uow.now, "recorded_by": actor.name}
     if old is None:
-        new_id = dialect.new_id(uow.conn, "land_releases")
-        if new_id is not None:
-            values = {**values, "id": new_id}
+        values = {**values, **dialect.new_id_values(uow.conn, "land_releases")}
         uow.conn.execute(insert(land_releases).values(**values, version=1, **stamp))
         return
     history.archive(uow, "land_releases", old, actor=actor)

@@ -1,12 +1,15 @@
-"""Versioning: no update or delete destroys the previous version of a record."""
+"""Versioning: no update or delete destroys the previous version of a record, so any past
+instant can be read again (``versions_at``: what ``stats --as-of`` reads)."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, union_all
 
 from demine.domain.actors import Actor
+from demine.services.access.permissions import visible
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import HISTORY, table
 
@@ -28,3 +31,28 @@ def versions(uow: UnitOfWork, table_name: str, record_id: int) -> list[dict[str,
         select(table(table_name)).where(table(table_name).c.id == record_id)
     ).mappings()
     return [dict(r) for r in old] + [dict(r) for r in current]
+
+
+def end_of_day(day: date | None) -> datetime | None:
+    """The instant a figure "as of" ``day`` is read at: the end of that day (UTC); None, now."""
+    if day is None:
+        return None
+    return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
+
+
+def versions_at(uow: UnitOfWork, actor: Actor, name: str, at: datetime | None, columns,
+                *, approved_only: bool = True):
+    """A selectable of the rows of ``name`` as they stood at ``at`` (now when None), as
+    ``actor`` sees them: the current rows recorded before ``at``, and the past versions
+    valid then."""
+    current, hist = table(name), HISTORY[name]
+    now = select(*[current.c[c] for c in columns]).where(visible(actor, current))
+    if approved_only:
+        now = now.where(current.c.review_status == "approved")
+    if at is None:
+        return now.subquery()
+    past = select(*[hist.c[c] for c in columns]).where(
+        visible(actor, hist), hist.c.recorded_at < at, hist.c.valid_to >= at)
+    if approved_only:
+        past = past.where(hist.c.review_status == "approved")
+    return union_all(now.where(current.c.recorded_at < at), past).subquery()

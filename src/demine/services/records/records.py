@@ -54,9 +54,8 @@ def create_record(
     values = change.values
     values["code"] = _code_for(uow, actor, ent, data.get("code"), change.label)
     explicit_id = _free_id(uow, ent, data.get("id"), change.label)
-    new_id = explicit_id if explicit_id is not None else dialect.new_id(uow.conn, layer)
-    if new_id is not None:
-        values["id"] = new_id
+    values.update({"id": explicit_id} if explicit_id is not None
+                  else dialect.new_id_values(uow.conn, layer))
     if ent.versioned:
         values.update(version=1, recorded_at=uow.now, recorded_by=actor.name)
         values["sensitivity"] = values.get("sensitivity") or "shared"

@@ -61,10 +61,7 @@ def task(uow: UnitOfWork, *, actor: Actor, hazard_id: int, organisation: str) ->
             taskings.c.organisation_id == org_id)).first():
         raise Conflict(f"{organisation} is already tasked on hazard {hazard_id}")
     values = {"hazard_id": hazard_id, "organisation_id": org_id, "created_at": uow.now,
-              "created_by": actor.name}
-    new_id = dialect.new_id(uow.conn, "taskings")
-    if new_id is not None:
-        values["id"] = new_id
+              "created_by": actor.name, **dialect.new_id_values(uow.conn, "taskings")}
     tasking_id = uow.conn.execute(insert(taskings).returning(taskings.c.id),
                                   values).scalar_one()
     audit.append(uow, actor=actor, action="taskings.create", table="taskings",

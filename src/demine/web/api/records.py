@@ -16,7 +16,7 @@ from demine.domain.dates import check_query_day
 from demine.domain.entities import ENTITIES
 from demine.domain.errors import Invalid, Problem
 from demine.services.loading.reference import organisation_codes
-from demine.services.reads.queries import ListQuery, list_records
+from demine.services.reads.queries import MAX_LIMIT, ListQuery, list_records
 from demine.services.records import records as record_service
 from demine.services.records.review import review_record
 from demine.web.api.serialise import etag, item, payload
@@ -49,7 +49,7 @@ def _next_link(request: Request, offset: int, limit: int, total: int) -> str | N
 def _list_route(layer: str, public):
     def list_items(
         request: Request, actor: ActorDep, database: DatabaseDep,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
         offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
         bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy")] = None,
         status: Annotated[str | None, Query(max_length=40)] = None,
