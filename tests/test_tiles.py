@@ -308,7 +308,7 @@ def test_a_grant_shows_in_the_next_tile(client, cli):
 
 
 def test_the_tile_cache_keeps_its_budget_and_only_the_latest_head(tmp_path):
-    from demine.services.tiles.tile_cache import ENTRY_OVERHEAD, Tile, TileCache
+    from demine.services.tiles.cache import ENTRY_OVERHEAD, Tile, TileCache
 
     def tile(text: str) -> Tile:
         return Tile(text.encode().ljust(100), f'"{text}"')
@@ -337,7 +337,7 @@ def test_the_tile_cache_keeps_its_budget_and_only_the_latest_head(tmp_path):
 def test_workers_share_what_one_of_them_made(tmp_path):
     """Two caches on one shared file stand for two worker processes of a server: a tile the
     first made is found by the second; after a change neither serves it."""
-    from demine.services.tiles.tile_cache import Tile, TileCache
+    from demine.services.tiles.cache import Tile, TileCache
 
     first, second = (TileCache(2**20, tmp_path / "tiles.sqlite") for _ in range(2))
     key = ("hazards", 9, 300, 200, "admin")
@@ -356,8 +356,8 @@ def test_a_change_drops_only_the_tiles_it_touched(tmp_path):
     """Moving to a newer head drops, in memory and in the shared file, the tiles whose area
     (grown by the MVT buffer) meets the bounds a change logged in that layer, at every zoom;
     tiles elsewhere, and of other layers, stay. A change of grants drops everything."""
-    from demine.services.tiles.tile_cache import Tile, TileCache
-    from demine.services.tiles.tile_changes import EVERYTHING, Changes
+    from demine.services.tiles.cache import Tile, TileCache
+    from demine.services.tiles.changes import EVERYTHING, Changes
 
     lon, lat = 44.0123, 33.3051
     changed = Changes(layers={"hazards": [(lon - 1e-4, lat - 1e-4, lon + 1e-4, lat + 1e-4)]})
@@ -525,7 +525,7 @@ def test_the_python_encoder_writes_rings_lines_and_points_a_decoder_reads_back()
     """The GeoPackage encoder (whole-tile numpy): exterior rings and holes in either input
     orientation, multipolygons, lines, repeated points and a ring without area, read back by
     mapbox-vector-tile as the same shapes."""
-    from demine.services.tiles.tiles_mvt import encode_layer
+    from demine.services.tiles.mvt.encode import encode_layer
 
     square = shapely.Polygon([(100, 100), (100, 900), (900, 900), (900, 100)],
                              [[(300, 300), (600, 300), (600, 600), (300, 600)]])

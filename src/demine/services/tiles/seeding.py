@@ -1,11 +1,11 @@
 """Tiles made ahead of the maps that will ask for them: dropped by a change (in the
 background), or seeded for a whole area (`demine tiles seed`).
 
-After an edit the cache drops only the tiles the change touched (``tile_changes``), one or a
+After an edit the cache drops only the tiles the change touched (``changes``), one or a
 few per zoom and scope; those are the tiles around the area being worked on, where maps will
 ask next, and at low zooms each costs up to seconds to make. One thread per server process
 makes them again, lowest zooms first, as the actor who last asked under each scope, through
-the same ``tiles.get_tile`` a request uses (its own read transaction, the one permission
+the same ``service.get_tile`` a request uses (its own read transaction, the one permission
 predicate, the cache's rules on heads). A scope this process never served is skipped; at
 most ``DEMINE_TILE_RESEED_MAX`` tiles per change (0: off).
 """
@@ -16,7 +16,7 @@ import logging
 import queue
 import threading
 
-from demine.services.tiles.tile_cache import Key, TileCache
+from demine.services.tiles.cache import Key, TileCache
 from demine.storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class Reseeder:
                 self._thread = None
 
     def _run(self) -> None:
-        from demine.services.tiles.tiles import get_tile
+        from demine.services.tiles.service import get_tile
 
         while True:
             key = self._queue.get()
@@ -86,7 +86,7 @@ def seed(database: Database, cache: TileCache, actor, *, layers: list[str], zoom
     their records per layer), into ``cache``: what a map of that actor's scope would make
     on first asking. Returns tiles made, tiles with data and their bytes."""
     from demine.services.access.permissions import visible
-    from demine.services.tiles import tiles
+    from demine.services.tiles import service as tiles
     from demine.storage import dialect
     from demine.storage.tables import table
 

@@ -5,7 +5,7 @@ What PostGIS does with ``ST_Simplify`` (collapsed shapes kept), ``ST_AsMVTGeom``
 (y down), simplification by a tolerance, clipping to the tile plus a buffer, snapping to the
 integer grid of the extent with valid output, exterior rings with positive area (clockwise on
 screen), then the protobuf of the spec (github.com/mapbox/vector-tile-spec, 2.1), written by
-hand (``tiles_mvt_messages``; geometry commands: ``tiles_mvt_paths``).
+hand (``messages``; geometry commands: ``paths``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from demine.services.tiles.tiles_mvt_messages import (
+from demine.services.tiles.mvt.messages import (
     LINESTRING,
     POINT,
     POLYGON,
@@ -31,7 +31,7 @@ from demine.services.tiles.tiles_mvt_messages import (
     varint_list,
     zigzag,
 )
-from demine.services.tiles.tiles_mvt_paths import path_commands, varints
+from demine.services.tiles.mvt.paths import path_commands, varints
 
 EXTENT = 4096
 BUFFER = 64
@@ -167,7 +167,7 @@ def encode_layer(
     """A tile holding one layer, or b"" when no feature has a geometry left (an empty tile).
     ``properties``: one sequence of values per property name (or one dict per feature).
 
-    Written for the whole tile at once: geometry commands (``tiles_mvt_paths``), tags and
+    Written for the whole tile at once: geometry commands (``paths``), tags and
     the varints of ids and lengths are numpy arrays, and the Feature messages are gathered
     from them in one indexing operation, so that a zoom-8 tile of 50,000 hazards costs no
     Python call per feature."""
@@ -205,7 +205,7 @@ def _geometries(geoms: Sequence[BaseGeometry | None]) -> tuple[np.ndarray, np.nd
                                                                  np.ndarray]:
     """Each feature's MVT geometry type (0: nothing to draw), and the packed commands of
     all of them back to back with where each feature's start (``n + 1`` offsets); lines and
-    polygons written for the whole tile at once (``tiles_mvt_paths``)."""
+    polygons written for the whole tile at once (``paths``)."""
     arr = np.array(list(geoms), dtype=object)
     present = shapely.is_geometry(arr) & ~shapely.is_empty(arr)
     kinds = np.array([_KIND.get(g.geom_type, 0) if ok else 0 for g, ok in zip(arr, present,

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from demine.services.tiles.tiles_mvt_paths import varints
+from demine.services.tiles.mvt.paths import varints
 
 POINT, LINESTRING, POLYGON = 1, 2, 3  # the GeomType enum
 

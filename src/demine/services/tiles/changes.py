@@ -4,7 +4,7 @@
 Every insert, update (old and new row) or delete on a tile layer logs the row's bounds, and a
 change to grants or sharing agreements logs every layer ('*'), whatever wrote it; the next
 audit entry stamps the rows with its seq. A tile holds the rows whose bounds meet the tile
-grown by the MVT buffer (``tiles._make_tile``), so a change can have altered a tile only if
+grown by the MVT buffer (``service._make_tile``), so a change can have altered a tile only if
 one of its logged bounds meets that area. A cache valid at head ``since`` that moves to
 ``head`` drops the tiles ``between(uow, since, head)`` touches and keeps the rest.
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, delete, func, insert, or_, select
 
-from demine.services.tiles.tiles_mvt import BUFFER, EXTENT, MAX_LATITUDE
+from demine.services.tiles.mvt.encode import BUFFER, EXTENT, MAX_LATITUDE
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import audit_log, tile_changes
 

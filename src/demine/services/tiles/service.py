@@ -7,7 +7,7 @@ one pixel of a 256-pixel tile at that zoom (keeping shapes it would collapse, so
 stay visible), clipped to the tile plus a buffer of 64/4096 and snapped to the 4096 grid; only
 features smaller than one cell of that grid vanish. PostGIS makes the
 tile in one SQL statement (see ``dialect.database_tile``); GeoPackage rows, found through the
-RTree, are encoded in Python (``tiles_mvt``). A tile with no feature is empty (b"").
+RTree, are encoded in Python (``mvt.encode``). A tile with no feature is empty (b"").
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from demine.domain.errors import NotFound
 from demine.services import audit
 from demine.services.access.permissions import named_on_records, scope_key, visible
 from demine.services.reads.features import without_jit
-from demine.services.tiles import tile_changes
-from demine.services.tiles.tile_cache import Tile, TileCache
-from demine.services.tiles.tiles_mvt import (
+from demine.services.tiles import changes as tile_changes
+from demine.services.tiles.cache import Tile, TileCache
+from demine.services.tiles.mvt.encode import (
     BUFFER,
     EXTENT,
     HALF_WORLD,
@@ -84,7 +84,7 @@ EMPTY = Tile(b"", None)
 def get_tile(uow: UnitOfWork, *, actor: Actor, layer: str, z: int, x: int, y: int,
              cache: TileCache | None = None) -> Tile:
     """The tile ``z/x/y`` of ``layer`` holding what ``actor`` may see (from ``cache`` when no
-    change since it was made touched it; see ``tile_cache``)."""
+    change since it was made touched it; see ``cache``)."""
     spec = tile_layer(layer)
     _check_tile(z, x, y)
     if z < spec.minzoom:
