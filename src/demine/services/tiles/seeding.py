@@ -16,8 +16,14 @@ import logging
 import queue
 import threading
 
+from demine.services.access.permissions import visible
 from demine.services.tiles.cache import Key, TileCache
+from demine.services.tiles.grid import covering
+from demine.services.tiles.layers import tile_layer
+from demine.services.tiles.service import get_tile
+from demine.storage import dialect
 from demine.storage.database import Database
+from demine.storage.tables import table
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +67,6 @@ class Reseeder:
                 self._thread = None
 
     def _run(self) -> None:
-        from demine.services.tiles.service import get_tile
-
         while True:
             key = self._queue.get()
             if key is None:
@@ -85,25 +89,20 @@ def seed(database: Database, cache: TileCache, actor, *, layers: list[str], zoom
     """Make every tile of ``layers`` at ``zooms`` over what ``actor`` sees (the bounds of
     their records per layer), into ``cache``: what a map of that actor's scope would make
     on first asking. Returns tiles made, tiles with data and their bytes."""
-    from demine.services.access.permissions import visible
-    from demine.services.tiles import service as tiles
-    from demine.storage import dialect
-    from demine.storage.tables import table
-
     todo = []
     with database.read() as uow:
         for layer in layers:
-            spec = tiles.tile_layer(layer)  # NotFound naming the layers
+            spec = tile_layer(layer)  # NotFound naming the layers
             t = table(layer)
             bounds = dialect.envelope(uow.conn, t, visible(actor, t))
             if bounds is None:
                 continue
             todo += [(layer, z, x, y) for z in zooms if z >= spec.minzoom
-                     for x, y in tiles.covering(bounds, z)]
+                     for x, y in covering(bounds, z)]
     made = {"tiles": 0, "with_data": 0, "bytes": 0}
     for n, (layer, z, x, y) in enumerate(todo, 1):
         with database.read() as uow:
-            tile = tiles.get_tile(uow, actor=actor, layer=layer, z=z, x=x, y=y, cache=cache)
+            tile = get_tile(uow, actor=actor, layer=layer, z=z, x=x, y=y, cache=cache)
         made["tiles"] += 1
         made["with_data"] += bool(tile.content)
         made["bytes"] += len(tile.content)
