@@ -24,7 +24,7 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-# The tile layers when this revision was written (services.tiles.service.TILE_LAYERS), and the tables
+# The tile layers when this revision was written (services.tiles.layers.TILE_LAYERS), and the tables
 # the permission predicate reads besides the layer itself.
 LAYERS = ("hazards", "activities", "land_releases", "eo_finds", "accidents", "eore_sessions",
           "admin_areas", "places", "terrain_lines")
