@@ -44,28 +44,18 @@ from benchmarks.serving import (
     summary,
     token,
 )
+from demine.services.tiles.grid import covering, tile_bounds
 
 LAYERS = ("hazards", "eo_finds")
 TARGET_P95_MS, TARGET_TILES_PER_S = 50.0, 200.0
 
 
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    """The XYZ tile holding a point."""
-    n = 2**z
-    lat = max(min(lat, 85.0511), -85.0511)
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return min(max(x, 0), n - 1), min(max(y, 0), n - 1)
-
-
 def pick_tiles(bounds, zooms, per_zoom: int, seed: int) -> dict[int, list[tuple[int, int]]]:
     """``per_zoom`` random tiles per zoom inside ``bounds`` (all of them when fewer exist)."""
     rng = random.Random(seed)
-    west, south, east, north = bounds
     picked = {}
     for z in zooms:
-        (x0, y0), (x1, y1) = tile_of(west, north, z), tile_of(east, south, z)
-        every = [(x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+        every = covering(bounds, z)
         picked[z] = every if len(every) <= per_zoom else rng.sample(every, per_zoom)
     return picked
 
@@ -187,16 +177,6 @@ def _while_editing(url: str, store: list[str], requests, tiles, *, seconds: floa
     figures["zooms"] = {label: _figures([s for s in samples if s.label.endswith(f"/{label}")],
                                         elapsed) for label in sorted(tiles)}
     return figures
-
-
-def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
-    """(west, south, east, north) of an XYZ tile in degrees."""
-    n = 2**z
-
-    def lat(row: int) -> float:
-        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * row / n))))
-
-    return x / n * 360 - 180, lat(y + 1), (x + 1) / n * 360 - 180, lat(y)
 
 
 def _with_data(url: str, headers: dict, requests) -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 import time
 from collections.abc import Iterator
 
@@ -16,6 +15,7 @@ from fastapi.testclient import TestClient
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import update
 
+from demine.services.tiles.grid import tile_of
 from demine.settings import Settings
 from demine.storage.database import Database
 from demine.storage.tables import users
@@ -30,13 +30,7 @@ ITEMS = "/ogc/collections/hazards/items"
 CHALLENGE = 'Basic realm="demine"'
 
 
-def _tile(lon: float, lat: float, z: int) -> str:
-    n = 2**z
-    y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
-    return f"/tiles/hazards/{z}/{int((lon + 180) / 360 * n)}/{int(y)}.pbf"
-
-
-TILE = _tile(31.001, 48.001, 14)
+TILE = "/tiles/hazards/14/{}/{}.pbf".format(*tile_of(31.001, 48.001, 14))
 
 
 def basic(user: str, password: str) -> dict[str, str]:

@@ -20,6 +20,7 @@ from shapely.geometry import mapping, shape
 from typer.testing import CliRunner
 
 from demine.cli.app import app as demine_cli
+from demine.services.tiles.grid import tile_of
 
 ROUNDS = 10  # hazards patched by two clients at once
 BURSTS = 3  # times two clients create 20 EO finds each at once
@@ -202,17 +203,13 @@ def test_concurrent_creates_all_succeed_and_the_chain_stays_linear(server, demo_
 def test_no_worker_serves_a_tile_made_before_a_change(server):
     """Both workers keep tiles (in memory and in the file they share): after a rename through
     one of them, every answer, whichever worker gives it, carries the new name."""
-    import math
-
     import mapbox_vector_tile
 
     admin = bearer(server, "admin")
     hazard = httpx.get(f"{server}/api/v1/hazards", params={"limit": 1}, headers=admin,
                        timeout=30).json()["items"][0]
     point = shape(hazard["geometry"]).representative_point()
-    z, n = 13, 2**13
-    x = int((point.x + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(point.y))) / math.pi) / 2 * n)
+    z, (x, y) = 13, tile_of(point.x, point.y, 13)
     path = f"{server}/tiles/hazards/{z}/{x}/{y}.pbf"
 
     def names(rounds: int) -> set[str]:

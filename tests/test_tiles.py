@@ -16,6 +16,7 @@ import shapely
 from fastapi.testclient import TestClient
 from shapely.geometry import box, shape
 
+from demine.services.tiles.grid import tile_of
 from demine.settings import Settings
 from demine.web.app import create_app
 
@@ -53,13 +54,9 @@ def _headers(client, role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2**z
-    y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
-    return int((lon + 180) / 360 * n), int(y)
-
-
 def _bounds(z: int, x: int, y: int, margin: float = 0.0) -> tuple[float, float, float, float]:
+    """What tile z/x/y covers, worked out apart from ``grid.tile_bounds``: the oracle of what
+    a tile must hold."""
     n = 2**z
 
     def lat(row: float) -> float:
@@ -110,7 +107,7 @@ def _tiles_around(client, layer: str, zooms, role: str = "admin") -> list[tuple[
     tiles = set()
     for item in items:
         point = shape(item["geometry"]).representative_point()
-        tiles.update((z, *_tile_of(point.x, point.y, z)) for z in zooms)
+        tiles.update((z, *tile_of(point.x, point.y, z)) for z in zooms)
     return sorted(tiles)
 
 
@@ -191,7 +188,7 @@ def test_low_zoom_tiles_carry_fewer_vertices(client):
     point = geom.representative_point()
 
     def vertices(z: int) -> int:
-        x, y = _tile_of(point.x, point.y, z)
+        x, y = tile_of(point.x, point.y, z)
         [found] = [f for f in _tile(client, admin, "hazards", z, x, y) if f["id"] == hazard["id"]]
         rings = found["geometry"]["coordinates"]
         if found["geometry"]["type"] == "MultiPolygon":
@@ -199,7 +196,7 @@ def test_low_zoom_tiles_carry_fewer_vertices(client):
         return sum(len(ring) for ring in rings)
 
     def within_one_tile(z: int) -> bool:
-        return len({_tile_of(cx, cy, z) for cx, cy in shapely.get_coordinates(geom)}) == 1
+        return len({tile_of(cx, cy, z) for cx, cy in shapely.get_coordinates(geom)}) == 1
 
     fitting = max(z for z in range(8, 19) if within_one_tile(z))
     low, high = vertices(fitting - 3), vertices(fitting)
@@ -252,7 +249,7 @@ def test_a_change_shows_in_the_next_tile(client):
     admin = _headers(client, "admin")
     hazard = client.get("/api/v1/hazards", headers=admin, params={"limit": 1}).json()["items"][0]
     point = shape(hazard["geometry"]).representative_point()
-    path = "/tiles/hazards/{}/{}/{}.pbf".format(12, *_tile_of(point.x, point.y, 12))
+    path = "/tiles/hazards/{}/{}/{}.pbf".format(12, *tile_of(point.x, point.y, 12))
 
     def name_in_tile() -> tuple[str, str]:
         content, etag = _fetch(client, admin, path)
@@ -288,7 +285,7 @@ def test_a_grant_shows_in_the_next_tile(client, cli):
     assert restricted, "the demo holds restricted hazards the operator may not see"
     hazard = restricted[0]
     point = shape(hazard["geometry"]).representative_point()
-    path = "/tiles/hazards/{}/{}/{}.pbf".format(12, *_tile_of(point.x, point.y, 12))
+    path = "/tiles/hazards/{}/{}/{}.pbf".format(12, *tile_of(point.x, point.y, 12))
 
     def ids() -> set[int]:
         content, _ = _fetch(client, operator, path)
@@ -308,7 +305,7 @@ def test_a_grant_shows_in_the_next_tile(client, cli):
 
 
 def test_the_tile_cache_keeps_its_budget_and_only_the_latest_head(tmp_path):
-    from demine.services.tiles.tile_cache import ENTRY_OVERHEAD, Tile, TileCache
+    from demine.services.tiles.cache import ENTRY_OVERHEAD, Tile, TileCache
 
     def tile(text: str) -> Tile:
         return Tile(text.encode().ljust(100), f'"{text}"')
@@ -337,7 +334,7 @@ def test_the_tile_cache_keeps_its_budget_and_only_the_latest_head(tmp_path):
 def test_workers_share_what_one_of_them_made(tmp_path):
     """Two caches on one shared file stand for two worker processes of a server: a tile the
     first made is found by the second; after a change neither serves it."""
-    from demine.services.tiles.tile_cache import Tile, TileCache
+    from demine.services.tiles.cache import Tile, TileCache
 
     first, second = (TileCache(2**20, tmp_path / "tiles.sqlite") for _ in range(2))
     key = ("hazards", 9, 300, 200, "admin")
@@ -356,15 +353,15 @@ def test_a_change_drops_only_the_tiles_it_touched(tmp_path):
     """Moving to a newer head drops, in memory and in the shared file, the tiles whose area
     (grown by the MVT buffer) meets the bounds a change logged in that layer, at every zoom;
     tiles elsewhere, and of other layers, stay. A change of grants drops everything."""
-    from demine.services.tiles.tile_cache import Tile, TileCache
-    from demine.services.tiles.tile_changes import EVERYTHING, Changes
+    from demine.services.tiles.cache import Tile, TileCache
+    from demine.services.tiles.changes import EVERYTHING, Changes
 
     lon, lat = 44.0123, 33.3051
     changed = Changes(layers={"hazards": [(lon - 1e-4, lat - 1e-4, lon + 1e-4, lat + 1e-4)]})
-    near = [("hazards", z, *_tile_of(lon, lat, z), "admin") for z in (8, 12, 16)]
-    x, y = _tile_of(lon, lat, 12)
+    near = [("hazards", z, *tile_of(lon, lat, z), "admin") for z in (8, 12, 16)]
+    x, y = tile_of(lon, lat, 12)
     keep = [("hazards", 12, x + 2, y, "admin"), ("eo_finds", 12, x, y, "admin"),
-            ("hazards", 16, *_tile_of(lon + 0.01, lat, 16), "admin")]
+            ("hazards", 16, *tile_of(lon + 0.01, lat, 16), "admin")]
     for shared in (None, tmp_path / "tiles.sqlite"):
         cache = TileCache(2**20, shared)
         keys = [*near, *keep]
@@ -404,11 +401,11 @@ def test_an_edit_drops_only_its_tiles_and_they_are_remade_in_the_background(clie
     hazard = visible[0]
     point = shape(hazard["geometry"]).representative_point()
     zooms = (8, 11, 14)
-    own = {z: "/tiles/hazards/{}/{}/{}.pbf".format(z, *_tile_of(point.x, point.y, z))
+    own = {z: "/tiles/hazards/{}/{}/{}.pbf".format(z, *tile_of(point.x, point.y, z))
            for z in zooms}
-    far = [h for h in visible if _tile_of(*_centre(h), 11) != _tile_of(point.x, point.y, 11)
+    far = [h for h in visible if tile_of(*_centre(h), 11) != tile_of(point.x, point.y, 11)
            and not shape(h["geometry"]).buffer(0.05).intersects(shape(hazard["geometry"]))]
-    elsewhere = "/tiles/hazards/{}/{}/{}.pbf".format(14, *_tile_of(*_centre(far[0]), 14))
+    elsewhere = "/tiles/hazards/{}/{}/{}.pbf".format(14, *tile_of(*_centre(far[0]), 14))
 
     def names(headers, path) -> dict[int, str]:
         content, _ = _fetch(client, headers, path)
@@ -452,7 +449,7 @@ def test_a_release_recorded_on_a_hazard_shows_its_new_status_in_the_next_tile(cl
     hazard = next(h for h in hazards["items"] if h["status"] == "open"
                   and h["review_status"] == "approved" and h["remaining_m2"] > 0)
     point = shape(hazard["geometry"]).representative_point()
-    path = "/tiles/hazards/{}/{}/{}.pbf".format(13, *_tile_of(point.x, point.y, 13))
+    path = "/tiles/hazards/{}/{}/{}.pbf".format(13, *tile_of(point.x, point.y, 13))
 
     def status() -> str:
         content, _ = _fetch(client, admin, path)
@@ -525,7 +522,7 @@ def test_the_python_encoder_writes_rings_lines_and_points_a_decoder_reads_back()
     """The GeoPackage encoder (whole-tile numpy): exterior rings and holes in either input
     orientation, multipolygons, lines, repeated points and a ring without area, read back by
     mapbox-vector-tile as the same shapes."""
-    from demine.services.tiles.tiles_mvt import encode_layer
+    from demine.services.tiles.mvt.encode import encode_layer
 
     square = shapely.Polygon([(100, 100), (100, 900), (900, 900), (900, 100)],
                              [[(300, 300), (600, 300), (600, 600), (300, 600)]])
@@ -614,7 +611,7 @@ def test_users_of_one_organisation_share_tiles_unless_a_record_names_them(client
     admin = _headers(client, "admin")
     geometry = shape(client.get(f"/api/v1/hazards/{secret.id}", headers=admin).json()[
         "geometry"]).representative_point()
-    path = "/tiles/hazards/{}/{}/{}.pbf".format(12, *_tile_of(geometry.x, geometry.y, 12))
+    path = "/tiles/hazards/{}/{}/{}.pbf".format(12, *tile_of(geometry.x, geometry.y, 12))
     cache = client.app.state.tile_cache
 
     def ids(content: bytes) -> set[int]:
@@ -642,8 +639,8 @@ def test_a_tile_cache_folder_outlives_the_server_and_sees_what_changed_meanwhile
     hazard = items[0]
     far = next(h for h in items if not shape(h["geometry"]).buffer(0.05).intersects(
         shape(hazard["geometry"])))
-    near_path = "/tiles/hazards/{}/{}/{}.pbf".format(12, *_tile_of(*_centre(hazard), 12))
-    far_path = "/tiles/hazards/{}/{}/{}.pbf".format(14, *_tile_of(*_centre(far), 14))
+    near_path = "/tiles/hazards/{}/{}/{}.pbf".format(12, *tile_of(*_centre(hazard), 12))
+    far_path = "/tiles/hazards/{}/{}/{}.pbf".format(14, *tile_of(*_centre(far), 14))
     settings = Settings(database_url=cli.url, tile_cache_dir=tmp_path)
     with TestClient(create_app(settings)) as first:
         made = {path: _fetch(first, admin, path) for path in (near_path, far_path)}

@@ -30,6 +30,7 @@ from sqlalchemy import select
 
 from demine.domain.actors import Actor
 from demine.services.access import sharing
+from demine.services.tiles.grid import tile_of
 from demine.settings import Settings
 from demine.storage.database import Database
 from demine.storage.tables import record_grants, table, taskings
@@ -466,16 +467,8 @@ def test_deleting_a_hazard_ends_its_taskings(world):
 
 # --- 4. children follow their parent's visibility -----------------------------------------
 
-def _tile(lon: float, lat: float, z: int) -> tuple[int, int, int]:
-    import math
-    n = 2 ** z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return z, x, y
-
-
 def _tile_features(world, who: str, layer: str, point) -> list[dict]:
-    z, x, y = _tile(point.x, point.y, 14)
+    z, (x, y) = 14, tile_of(point.x, point.y, 14)
     response = world.get(f"/tiles/{layer}/{z}/{x}/{y}.pbf", who)
     assert response.status_code in (200, 204), response.text
     if response.status_code == 204 or not response.content:

@@ -40,8 +40,8 @@ def seed(
     from demine.domain.actors import Actor
     from demine.domain.errors import Invalid, NotFound, Problem
     from demine.services.access.accounts import actor_of, user_id_of
-    from demine.services.tiles.tile_cache import TileCache
-    from demine.services.tiles.tile_seeding import seed as seed_tiles
+    from demine.services.tiles.cache import TileCache
+    from demine.services.tiles.seeding import seed as seed_tiles
 
     with reported():
         database = open_database(db, database_url)

@@ -5,10 +5,10 @@ are read-only to other tools, so the chain's head (``audit.head``), read in the 
 transaction as the result was computed, says which state of the store a result belongs to.
 A result is served only at that head; a newer head empties the cache, unless the caller
 ``advance``s it, saying which results the changes in between left valid (vector tiles:
-``tile_changes``); a result computed at an older head than the cache's (a reader that began
+``tiles.changes``); a result computed at an older head than the cache's (a reader that began
 before a change) is not kept. Keys must
 hold whatever else the result depends on, such as the actor's visibility scope
-(``permissions.scope_key``). Used for vector tiles (``tile_cache``) and OGC API counts.
+(``permissions.scope_key``). Used for vector tiles (``tiles.cache``) and OGC API counts.
 """
 
 from __future__ import annotations

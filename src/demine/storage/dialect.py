@@ -9,8 +9,6 @@ from sqlalchemy import (
     column,
     event,
     func,
-    literal_column,
-    or_,
     select,
     type_coerce,
 )
@@ -146,55 +144,6 @@ def new_id(conn, table_name: str) -> int | None:
     if not is_sqlite(conn):
         return None
     return id_floor(conn, table_name) + 1
-
-
-def database_tile(conn, rows, geom, feature_id, *, name: str, z: int, x: int, y: int,
-                  extent: int, buffer: int, tolerance: float, thin_above: int | None = None,
-                  cell: int = 16) -> bytes | None:
-    """A Mapbox Vector Tile made by PostGIS in one statement (ST_AsMVT over ST_AsMVTGeom);
-    None on GeoPackage, whose caller encodes the tile in Python the same way.
-
-    ``rows`` selects the properties (already filtered); ``geom`` and ``feature_id`` are
-    columns of its table; ``tolerance`` (simplification) is in Web Mercator metres. With
-    ``thin_above``, a tile of more features keeps the first (lowest id) of each ``cell`` ×
-    ``cell`` square of the extent's grid, with ``represents``: how many it stands for.
-    """
-    if is_sqlite(conn):
-        return None
-    tile_geom = func.ST_AsMVTGeom(
-        func.ST_Simplify(func.ST_Transform(geom, 3857), tolerance, True),  # keep small ones
-        func.ST_TileEnvelope(z, x, y), extent, buffer, True)
-    found = rows.add_columns(feature_id.label("mvt_fid"), tile_geom.label("mvt_geom"))
-    if thin_above is None:
-        candidates = found.subquery("mvt_rows")
-        source = candidates
-        where = [candidates.c.mvt_geom.is_not(None)]
-    else:
-        source, where = _thinned(found, thin_above, cell), []
-    # Features in id order, as on GeoPackage: the same rows give the same bytes (and ETag)
-    # whatever plan PostgreSQL picks. ``name`` is a layer name of ours, never user input.
-    if not name.isidentifier():
-        raise ValueError(f"not a tile layer name: {name!r}")
-    mvt = literal_column(f"ST_AsMVT(mvt_rows, '{name}', {int(extent)}, 'mvt_geom', 'mvt_fid' "
-                         f"ORDER BY mvt_rows.mvt_fid)")
-    query = select(mvt).select_from(source).where(*where)
-    return bytes(conn.execute(query).scalar_one() or b"")
-
-
-def _thinned(found, limit: int, cell: int):
-    """The rows of ``found`` in the tile, thinned to one per grid cell when over ``limit``."""
-    inner = found.subquery("candidates")
-    names = [c.name for c in inner.c if c.name not in ("mvt_fid", "mvt_geom")]
-    square = (func.floor(func.ST_XMin(inner.c.mvt_geom) / cell),
-              func.floor(func.ST_YMin(inner.c.mvt_geom) / cell))
-    ranked = select(*inner.c, func.count().over().label("mvt_total"),
-                    func.count().over(partition_by=square).label("mvt_represents"),
-                    func.row_number().over(partition_by=square, order_by=inner.c.mvt_fid)
-                    .label("mvt_rank")).where(inner.c.mvt_geom.is_not(None)).subquery("ranked")
-    many = ranked.c.mvt_total > limit
-    return select(*(ranked.c[n] for n in names), ranked.c.mvt_fid, ranked.c.mvt_geom,
-                  case((many, ranked.c.mvt_represents)).label("represents")).where(
-        or_(~many, ranked.c.mvt_rank == 1)).subquery("mvt_rows")
 
 
 def raw_geometry(geom):

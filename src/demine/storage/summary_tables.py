@@ -37,7 +37,7 @@ eo_tallies = Table(
 # row of a tile layer; a change to need-to-know grants or sharing agreements adds a row for
 # every layer ('*', no bounds). The audit chain's next entry stamps unstamped rows with its
 # seq (`head`), so a cache valid at one head knows which tiles the entries after it touched;
-# rows more than 100,000 entries old are pruned. See ``services.tiles.tile_changes``.
+# rows more than 100,000 entries old are pruned. See ``services.tiles.changes``.
 tile_changes = Table(
     "tile_changes",
     metadata,

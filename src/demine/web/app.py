@@ -11,8 +11,8 @@ from demine import __version__
 from demine.services.access.password_cache import VerifiedPasswords
 from demine.services.audit_cache import AuditHeadCache
 from demine.services.health import health
-from demine.services.tiles.tile_cache import TileCache
-from demine.services.tiles.tile_seeding import Reseeder
+from demine.services.tiles.cache import TileCache
+from demine.services.tiles.seeding import Reseeder
 from demine.settings import Settings
 from demine.storage.database import Database
 from demine.web import errors, openapi_schemas, tiles

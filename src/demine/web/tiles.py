@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response
 
 from demine.domain.actors import Actor
-from demine.services.tiles import tiles as tile_service
+from demine.services.tiles import service as tile_service
 from demine.web.deps import ActorDep, DatabaseDep
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])

@@ -19,7 +19,7 @@ from demine.domain.actors import Actor
 from demine.domain.errors import Invalid, Problem
 from demine.domain.ledger import Balance, closure_after_release
 from demine.services import audit
-from demine.services.tiles import tile_changes
+from demine.services.tiles import changes as tile_changes
 from demine.storage import dialect
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import HISTORY, LAYERS, table

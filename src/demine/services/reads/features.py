@@ -91,12 +91,6 @@ def list_features(
                       counts=counts, count_key=(query.bbox, query.datetime, query.properties))
 
 
-def without_jit(uow: UnitOfWork) -> None:
-    """No JIT compilation in this read transaction (``dialect.without_jit``); kept here for
-    services.tiles, which imports it from this module."""
-    dialect.without_jit(uow.conn)
-
-
 def _equals(layer: str, name: str, value: str):
     t = table(layer)
     if name == "organisation" and "organisation_id" in t.c:

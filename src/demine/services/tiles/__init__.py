@@ -1,1 +1,1 @@
-"""Vector tiles: making them (MVT), caching them, and dropping the ones a change touched."""
+"""Vector tiles: the XYZ grid, making tiles (PostGIS or MVT in Python), caching and seeding."""

@@ -24,12 +24,12 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-# The tile layers when this revision was written (services.tiles.tiles.TILE_LAYERS), and the tables
+# The tile layers when this revision was written (services.tiles.layers.TILE_LAYERS), and the tables
 # the permission predicate reads besides the layer itself.
 LAYERS = ("hazards", "activities", "land_releases", "eo_finds", "accidents", "eore_sessions",
           "admin_areas", "places", "terrain_lines")
 ACCESS = ("record_grants", "sharing_agreements")
-RETAINED = 100_000  # audit entries: services.tiles.tile_changes.RETAINED
+RETAINED = 100_000  # audit entries: services.tiles.changes.RETAINED
 COLUMNS = "layer, minx, miny, maxx, maxy"
 
 

@@ -1,11 +1,11 @@
 """Tiles made ahead of the maps that will ask for them: dropped by a change (in the
 background), or seeded for a whole area (`demine tiles seed`).
 
-After an edit the cache drops only the tiles the change touched (``tile_changes``), one or a
+After an edit the cache drops only the tiles the change touched (``changes``), one or a
 few per zoom and scope; those are the tiles around the area being worked on, where maps will
 ask next, and at low zooms each costs up to seconds to make. One thread per server process
 makes them again, lowest zooms first, as the actor who last asked under each scope, through
-the same ``tiles.get_tile`` a request uses (its own read transaction, the one permission
+the same ``service.get_tile`` a request uses (its own read transaction, the one permission
 predicate, the cache's rules on heads). A scope this process never served is skipped; at
 most ``DEMINE_TILE_RESEED_MAX`` tiles per change (0: off).
 """
@@ -16,8 +16,14 @@ import logging
 import queue
 import threading
 
-from demine.services.tiles.tile_cache import Key, TileCache
+from demine.services.access.permissions import visible
+from demine.services.tiles.cache import Key, TileCache
+from demine.services.tiles.grid import covering
+from demine.services.tiles.layers import tile_layer
+from demine.services.tiles.service import get_tile
+from demine.storage import dialect
 from demine.storage.database import Database
+from demine.storage.tables import table
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +67,6 @@ class Reseeder:
                 self._thread = None
 
     def _run(self) -> None:
-        from demine.services.tiles.tiles import get_tile
-
         while True:
             key = self._queue.get()
             if key is None:
@@ -85,25 +89,20 @@ def seed(database: Database, cache: TileCache, actor, *, layers: list[str], zoom
     """Make every tile of ``layers`` at ``zooms`` over what ``actor`` sees (the bounds of
     their records per layer), into ``cache``: what a map of that actor's scope would make
     on first asking. Returns tiles made, tiles with data and their bytes."""
-    from demine.services.access.permissions import visible
-    from demine.services.tiles import tiles
-    from demine.storage import dialect
-    from demine.storage.tables import table
-
     todo = []
     with database.read() as uow:
         for layer in layers:
-            spec = tiles.tile_layer(layer)  # NotFound naming the layers
+            spec = tile_layer(layer)  # NotFound naming the layers
             t = table(layer)
             bounds = dialect.envelope(uow.conn, t, visible(actor, t))
             if bounds is None:
                 continue
             todo += [(layer, z, x, y) for z in zooms if z >= spec.minzoom
-                     for x, y in tiles.covering(bounds, z)]
+                     for x, y in covering(bounds, z)]
     made = {"tiles": 0, "with_data": 0, "bytes": 0}
     for n, (layer, z, x, y) in enumerate(todo, 1):
         with database.read() as uow:
-            tile = tiles.get_tile(uow, actor=actor, layer=layer, z=z, x=x, y=y, cache=cache)
+            tile = get_tile(uow, actor=actor, layer=layer, z=z, x=x, y=y, cache=cache)
         made["tiles"] += 1
         made["with_data"] += bool(tile.content)
         made["bytes"] += len(tile.content)

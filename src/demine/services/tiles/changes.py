@@ -4,27 +4,24 @@
 Every insert, update (old and new row) or delete on a tile layer logs the row's bounds, and a
 change to grants or sharing agreements logs every layer ('*'), whatever wrote it; the next
 audit entry stamps the rows with its seq. A tile holds the rows whose bounds meet the tile
-grown by the MVT buffer (``tiles._make_tile``), so a change can have altered a tile only if
+grown by the MVT buffer (``service._make_tile``), so a change can have altered a tile only if
 one of its logged bounds meets that area. A cache valid at head ``since`` that moves to
 ``head`` drops the tiles ``between(uow, since, head)`` touches and keeps the rest.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, delete, func, insert, or_, select
 
-from demine.services.tiles.tiles_mvt import BUFFER, EXTENT, MAX_LATITUDE
+from demine.services.tiles.grid import BUFFER, EXTENT, Bounds, tile_range
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import audit_log, tile_changes
 
 RETAINED = 100_000  # audit entries whose change rows the stamping trigger keeps (0007)
 MOST = 2_000  # change rows read one by one; more (a bulk load, an import) drop everything
 MARGIN = (BUFFER + 1) / EXTENT  # the buffer of a tile, and a cell for rounding, in tiles
-
-Bounds = tuple[float, float, float, float]  # west, south, east, north in degrees
 
 
 @dataclass
@@ -52,7 +49,7 @@ class Changes:
         """(x0, x1, y0, y1): the tiles of zoom ``z`` each logged bounds of ``layer`` meets."""
         key = (layer, z)
         if key not in self._ranges:
-            self._ranges[key] = [_tile_range(b, z) for b in self.layers.get(layer) or ()]
+            self._ranges[key] = [tile_range(b, z, MARGIN) for b in self.layers.get(layer) or ()]
         return self._ranges[key]
 
 
@@ -98,24 +95,6 @@ def _hash_at(uow: UnitOfWork, seq: int) -> str:
     """The hash of the audit entry ``seq`` ('' for none: an empty chain)."""
     return uow.conn.execute(select(audit_log.c.entry_hash).where(
         audit_log.c.seq == seq)).scalar() or ""
-
-
-def _tile_range(bounds: Bounds, z: int) -> tuple[int, int, int, int]:
-    west, south, east, north = bounds
-    n = 2**z
-
-    def column(lon: float) -> float:
-        return (lon + 180.0) / 360.0 * n
-
-    def row(lat: float) -> float:
-        lat = math.radians(max(-MAX_LATITUDE, min(MAX_LATITUDE, lat)))
-        return (1 - math.asinh(math.tan(lat)) / math.pi) / 2 * n
-
-    def clamp(value: float) -> int:
-        return max(0, min(n - 1, math.floor(value)))
-
-    return (clamp(column(west) - MARGIN), clamp(column(east) + MARGIN),
-            clamp(row(north) - MARGIN), clamp(row(south) + MARGIN))
 
 
 def whole_layer(uow: UnitOfWork, layer: str) -> None:

@@ -5,12 +5,11 @@ What PostGIS does with ``ST_Simplify`` (collapsed shapes kept), ``ST_AsMVTGeom``
 (y down), simplification by a tolerance, clipping to the tile plus a buffer, snapping to the
 integer grid of the extent with valid output, exterior rings with positive area (clockwise on
 screen), then the protobuf of the spec (github.com/mapbox/vector-tile-spec, 2.1), written by
-hand (``tiles_mvt_messages``; geometry commands: ``tiles_mvt_paths``).
+hand (``messages``; geometry commands: ``paths``).
 """
 
 from __future__ import annotations
 
-import math
 import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -19,7 +18,8 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from demine.services.tiles.tiles_mvt_messages import (
+from demine.services.tiles.grid import BUFFER, EXTENT, to_tile
+from demine.services.tiles.mvt.messages import (
     LINESTRING,
     POINT,
     POLYGON,
@@ -28,16 +28,9 @@ from demine.services.tiles.tiles_mvt_messages import (
     number,
     tag_columns,
     value_fields,
-    varint_list,
-    zigzag,
 )
-from demine.services.tiles.tiles_mvt_paths import path_commands, varints
+from demine.services.tiles.mvt.paths import geometry_commands
 
-EXTENT = 4096
-BUFFER = 64
-HALF_WORLD = math.pi * 6378137.0  # half the width of the Web Mercator square, in metres
-MAX_LATITUDE = 85.0511287798066  # where Web Mercator's square ends
-_MOVE_TO = 1
 _KIND = {"Point": POINT, "MultiPoint": POINT, "LineString": LINESTRING,
          "MultiLineString": LINESTRING, "Polygon": POLYGON, "MultiPolygon": POLYGON}
 
@@ -66,24 +59,14 @@ def tile_geometries(
     return list(out)
 
 
-def to_tile(lonlat: np.ndarray, z: int, x: int, y: int) -> np.ndarray:
-    """Longitude/latitude (n × 2) → coordinates on the extent's grid of tile z/x/y (y down)."""
-    scale = EXTENT * 2**z / (2 * HALF_WORLD)
-    lon = lonlat[:, 0]
-    lat = np.clip(lonlat[:, 1], -MAX_LATITUDE, MAX_LATITUDE)
-    mx = np.radians(lon) * 6378137.0
-    my = np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)) * 6378137.0
-    return np.column_stack(((mx + HALF_WORLD) * scale - x * EXTENT,
-                            (HALF_WORLD - my) * scale - y * EXTENT))
-
-
 def tile_points(lonlat: np.ndarray, z: int, x: int, y: int, *, limit: int,
                 cell: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """For a point layer (``lonlat``: n × 2, NaN where there is none, rows in id order):
     which points the tile keeps, their snapped tile coordinates, and how many each stands
-    for (None below ``limit``). The same as ``tile_geometries`` then ``thin`` do with
-    shapes, on coordinates alone: kept within the tile plus BUFFER, then rounded as GEOS
-    rounds (half up), and above ``limit`` the first of each ``cell`` × ``cell`` square."""
+    for (None below ``limit``). What ``tile_geometries`` does with shapes, and PostGIS with
+    dense point tiles (``postgis._thinned``), on coordinates alone: kept within the tile
+    plus BUFFER, then rounded as GEOS rounds (half up), and above ``limit`` the first of
+    each ``cell`` × ``cell`` square."""
     exact = to_tile(lonlat, z, x, y)
     low, high = -BUFFER, EXTENT + BUFFER
     inside = np.flatnonzero(np.all((exact >= low) & (exact <= high), axis=1))  # then snapped
@@ -91,29 +74,11 @@ def tile_points(lonlat: np.ndarray, z: int, x: int, y: int, *, limit: int,
     if len(inside) <= limit:
         return inside, tiled[inside], None
     corner = np.floor(tiled[inside] / cell).astype(np.int64)
-    squares = (corner[:, 0] << 32) + corner[:, 1]
+    squares = (corner[:, 0] << 32) + corner[:, 1]  # one key per square (|coordinate| < 2^31)
     _, first, counts = np.unique(squares, return_index=True, return_counts=True)
     order = np.argsort(first)
     kept = inside[first[order]]
     return kept, tiled[kept], counts[order]
-
-
-def thin(geoms: Sequence[BaseGeometry | None], *, limit: int,
-         cell: int) -> tuple[list[int], dict[int, int] | None]:
-    """Which features a tile keeps: all of them (``represents`` None) unless more than
-    ``limit`` have a geometry; then the first (in the given order: by id) of each ``cell`` ×
-    ``cell`` square of the grid, and ``represents``: position → how many features of its
-    square it stands for (what ``dialect.database_tile`` does on PostGIS)."""
-    arr = np.array(list(geoms), dtype=object)
-    present = np.flatnonzero(shapely.is_geometry(arr))
-    if len(present) <= limit:
-        return present.tolist(), None
-    corner = np.floor(shapely.bounds(arr[present])[:, :2] / cell).astype(np.int64)
-    squares = (corner[:, 0] << 32) + corner[:, 1]  # one key per square (|coordinate| < 2^31)
-    _, first, counts = np.unique(squares, return_index=True, return_counts=True)
-    kept = present[first]  # np.unique's index is each square's first occurrence
-    order = np.argsort(kept)
-    return kept[order].tolist(), dict(zip(kept.tolist(), counts.tolist(), strict=True))
 
 
 def _one_kind(geom: BaseGeometry) -> BaseGeometry | None:
@@ -167,10 +132,10 @@ def encode_layer(
     """A tile holding one layer, or b"" when no feature has a geometry left (an empty tile).
     ``properties``: one sequence of values per property name (or one dict per feature).
 
-    Written for the whole tile at once: geometry commands (``tiles_mvt_paths``), tags and
-    the varints of ids and lengths are numpy arrays, and the Feature messages are gathered
-    from them in one indexing operation, so that a zoom-8 tile of 50,000 hazards costs no
-    Python call per feature."""
+    Written for the whole tile at once: geometry commands (``paths``), tags and the varints
+    of ids and lengths are numpy arrays, and the Feature messages are gathered from them in
+    one indexing operation, so that a zoom-8 tile of 50,000 hazards costs no Python call per
+    feature."""
     if not isinstance(properties, Mapping):
         names = list(dict.fromkeys(n for row in properties for n in row))
         properties = {n: [row.get(n) for row in properties] for n in names}
@@ -179,33 +144,21 @@ def encode_layer(
     if not len(drawn):
         return b""
     pick = operator.itemgetter(*drawn.tolist())
-    keys, values, tags, tags_at = tag_columns({n: list(pick(c)) if len(drawn) > 1 else [pick(c)]
-                                         for n, c in properties.items()})
-    features = feature_fields(np.asarray(ids, dtype=np.int64)[drawn], kinds[drawn], tags, tags_at,
-                         geometry, geometry_at[drawn], geometry_at[drawn + 1])
+    keys, values, tags, tags_at = tag_columns(
+        {n: list(pick(c)) if len(drawn) > 1 else [pick(c)] for n, c in properties.items()})
+    features = feature_fields(np.asarray(ids, dtype=np.int64)[drawn], kinds[drawn], tags,
+                              tags_at, geometry, geometry_at[drawn], geometry_at[drawn + 1])
     layer = (number(15, 2) + field(1, name.encode()) + features
              + b"".join(field(3, k.encode()) for k in keys) + value_fields(values)
              + number(5, EXTENT))
     return field(3, layer)
 
 
-
-
-
-
-
-
-
-
-
-
-
-
 def _geometries(geoms: Sequence[BaseGeometry | None]) -> tuple[np.ndarray, np.ndarray,
                                                                  np.ndarray]:
     """Each feature's MVT geometry type (0: nothing to draw), and the packed commands of
-    all of them back to back with where each feature's start (``n + 1`` offsets); lines and
-    polygons written for the whole tile at once (``tiles_mvt_paths``)."""
+    all of them back to back with where each feature's start (``n + 1`` offsets), written
+    for the whole tile at once (``paths``)."""
     arr = np.array(list(geoms), dtype=object)
     present = shapely.is_geometry(arr) & ~shapely.is_empty(arr)
     kinds = np.array([_KIND.get(g.geom_type, 0) if ok else 0 for g, ok in zip(arr, present,
@@ -216,8 +169,7 @@ def _geometries(geoms: Sequence[BaseGeometry | None]) -> tuple[np.ndarray, np.nd
     for kind in (POINT, LINESTRING, POLYGON):
         where = np.flatnonzero(kinds == kind)
         if len(where):
-            data, offsets = (_point_commands(arr[where]) if kind == POINT
-                             else _path_commands(kind, arr[where]))
+            data, offsets = geometry_commands(kind, arr[where])
             length[where] = np.diff(offsets)
             parts.append((where, data, offsets))
     kinds[length == 0] = 0
@@ -229,81 +181,3 @@ def _geometries(geoms: Sequence[BaseGeometry | None]) -> tuple[np.ndarray, np.nd
         index = np.repeat(at[where] - offsets[:-1], sizes) + np.arange(int(offsets[-1]))
         out[index] = np.frombuffer(data, dtype=np.uint8)
     return kinds, out, at
-
-
-def _path_commands(kind: int, geoms: np.ndarray) -> tuple[bytes, np.ndarray]:
-    _, coords, offsets = shapely.to_ragged_array(geoms)
-    paths = offsets[0]
-    if kind == LINESTRING:
-        parts = np.arange(len(paths))
-        features = offsets[1] if len(offsets) > 1 else parts
-    else:
-        parts = offsets[1]
-        features = offsets[2] if len(offsets) > 2 else np.arange(len(parts))
-    part_of_path = np.repeat(np.arange(len(parts) - 1), np.diff(parts))
-    feature_of_part = np.repeat(np.arange(len(features) - 1), np.diff(features))
-    exterior = (np.arange(len(paths) - 1) == parts[part_of_path]) if kind == POLYGON else None
-    return path_commands(coords, paths, feature_of_part[part_of_path], exterior,
-                         len(features) - 1)
-
-
-def _point_commands(geoms: np.ndarray) -> tuple[bytes, np.ndarray]:
-    _, coords, offsets = shapely.to_ragged_array(geoms)
-    if not offsets:  # single points only (EO finds): MoveTo(1) dx dy each
-        x, y = coords[:, 0].astype(np.int64), coords[:, 1].astype(np.int64)
-        ints = np.column_stack((np.full(len(x), _command(_MOVE_TO, 1)), _zigzags(x),
-                                _zigzags(y))).ravel()
-        data, at = varints(ints)
-        return data, at[::3]
-    xs, ys = coords[:, 0].astype(np.int64).tolist(), coords[:, 1].astype(np.int64).tolist()
-    runs = offsets[0].tolist()
-    out = []
-    for a, b in zip(runs, runs[1:], strict=False):
-        cursor, points = [0, 0], _distinct(zip(xs[a:b], ys[a:b], strict=True))
-        commands = [_command(_MOVE_TO, len(points))]
-        for point in points:
-            commands += _delta(cursor, point)
-        out.append(varint_list(commands))
-    at = np.zeros(len(out) + 1, dtype=np.int64)
-    np.cumsum([len(c) for c in out], out=at[1:])
-    return b"".join(out), at
-
-
-def _distinct(coords) -> list[tuple[int, int]]:
-    points: list[tuple[int, int]] = []
-    for point in coords:
-        if not points or points[-1] != point:
-            points.append(point)
-    return points
-
-
-def _delta(cursor: list[int], point: tuple[int, int]) -> list[int]:
-    dx, dy = point[0] - cursor[0], point[1] - cursor[1]
-    cursor[0], cursor[1] = point
-    return [zigzag(dx), zigzag(dy)]
-
-
-def _command(command: int, count: int) -> int:
-    return (command & 0x7) | (count << 3)
-
-
-
-
-def _zigzags(n: np.ndarray) -> np.ndarray:
-    return np.where(n >= 0, n << 1, (-n << 1) - 1)
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-

@@ -1,39 +1,51 @@
-"""MVT geometry commands of lines and polygons, for a whole tile at once (numpy).
+"""MVT geometry commands of a tile's points, lines and polygons, for the whole tile at once.
 
 A zoom-8 tile of a national store holds some 50,000 hazards; writing their commands shape by
-shape in Python took most of the tile's time. Here every step runs over the tile's ragged
-coordinate arrays: consecutive repeated points dropped; a ring's closing point dropped; rings
-without area, and paths too short to draw, left out; exterior rings turned to positive area
-(clockwise on a y-down screen) and holes to negative; deltas from a cursor that runs through
-each feature; zigzag; the command integers; base-128 varints. The spec: github.com/mapbox/
-vector-tile-spec (2.1), sections 4.3 (geometry encoding) and 4.3.4.4 (polygon winding).
+shape in Python took most of the tile's time. Here every step of lines and polygons runs over
+the tile's ragged coordinate arrays: consecutive repeated points dropped; a ring's closing
+point dropped; rings without area, and paths too short to draw, left out; exterior rings turned
+to positive area (clockwise on a y-down screen) and holes to negative; deltas from a cursor
+that runs through each feature; zigzag; the command integers; base-128 varints. The spec:
+github.com/mapbox/vector-tile-spec (2.1), sections 4.3 (geometry encoding) and 4.3.4.4
+(polygon winding).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import shapely
 
-_MOVE_TO_ONE = 1 | 1 << 3
-_LINE_TO = 2
-_CLOSE_PATH_ONE = 7 | 1 << 3
+from demine.services.tiles.mvt.messages import (
+    LINESTRING,
+    POINT,
+    POLYGON,
+    varint_list,
+    varints,
+    zigzag,
+    zigzags,
+)
+
+_MOVE_TO, _LINE_TO, _CLOSE_PATH = 1, 2, 7  # command ids (spec 4.3.3)
 
 
-def varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
-    """Non-negative integers as protobuf varints back to back, and where each one starts
-    (``len(values) + 1`` offsets into the bytes)."""
-    v = values.astype(np.uint64)
-    size = np.ones(len(v), dtype=np.int64)
-    for k in range(1, 10):
-        size += v >= np.uint64(1 << (7 * k))
-    offsets = np.zeros(len(v) + 1, dtype=np.int64)
-    np.cumsum(size, out=offsets[1:])
-    out = np.empty(int(offsets[-1]), dtype=np.uint8)
-    for j in range(int(size.max(initial=0))):
-        at = np.flatnonzero(size > j)
-        seven = (v[at] >> np.uint64(7 * j)) & np.uint64(0x7F)
-        more = (size[at] > j + 1).astype(np.uint64) << np.uint64(7)
-        out[offsets[at] + j] = (seven | more).astype(np.uint8)
-    return out.tobytes(), offsets
+def geometry_commands(kind: int, geoms: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """The packed geometry of ``geoms`` (all of MVT type ``kind``, in integer tile
+    coordinates), back to back, and where each one starts (``len(geoms) + 1`` offsets)."""
+    if kind == POINT:
+        return _point_commands(geoms)
+    _, coords, offsets = shapely.to_ragged_array(geoms)
+    paths = offsets[0]
+    if kind == LINESTRING:
+        parts = np.arange(len(paths))
+        features = offsets[1] if len(offsets) > 1 else parts
+    else:
+        parts = offsets[1]
+        features = offsets[2] if len(offsets) > 2 else np.arange(len(parts))
+    part_of_path = np.repeat(np.arange(len(parts) - 1), np.diff(parts))
+    feature_of_part = np.repeat(np.arange(len(features) - 1), np.diff(features))
+    exterior = (np.arange(len(paths) - 1) == parts[part_of_path]) if kind == POLYGON else None
+    return path_commands(coords, paths, feature_of_part[part_of_path], exterior,
+                         len(features) - 1)
 
 
 def path_commands(coords: np.ndarray, paths: np.ndarray, path_feature: np.ndarray,
@@ -53,6 +65,47 @@ def path_commands(coords: np.ndarray, paths: np.ndarray, path_feature: np.ndarra
     shown = drawn[path]
     return _written(x[shown], y[shown], path[shown], drawn, path_feature, features,
                     rings=exterior is not None)
+
+
+def _point_commands(geoms: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """MoveTo(n) and the deltas of each (multi)point's distinct points."""
+    _, coords, offsets = shapely.to_ragged_array(geoms)
+    if not offsets:  # single points only (EO finds): MoveTo(1) dx dy each
+        x, y = coords[:, 0].astype(np.int64), coords[:, 1].astype(np.int64)
+        ints = np.column_stack((np.full(len(x), _command(_MOVE_TO, 1)), zigzags(x),
+                                zigzags(y))).ravel()
+        data, at = varints(ints)
+        return data, at[::3]
+    xs, ys = coords[:, 0].astype(np.int64).tolist(), coords[:, 1].astype(np.int64).tolist()
+    runs = offsets[0].tolist()
+    out = []
+    for a, b in zip(runs, runs[1:], strict=False):
+        cursor, points = [0, 0], _distinct(zip(xs[a:b], ys[a:b], strict=True))
+        commands = [_command(_MOVE_TO, len(points))]
+        for point in points:
+            commands += _delta(cursor, point)
+        out.append(varint_list(commands))
+    at = np.zeros(len(out) + 1, dtype=np.int64)
+    np.cumsum([len(c) for c in out], out=at[1:])
+    return b"".join(out), at
+
+
+def _distinct(coords) -> list[tuple[int, int]]:
+    points: list[tuple[int, int]] = []
+    for point in coords:
+        if not points or points[-1] != point:
+            points.append(point)
+    return points
+
+
+def _delta(cursor: list[int], point: tuple[int, int]) -> list[int]:
+    dx, dy = point[0] - cursor[0], point[1] - cursor[1]
+    cursor[0], cursor[1] = point
+    return [zigzag(dx), zigzag(dy)]
+
+
+def _command(command: int, count: int) -> int:
+    return (command & 0x7) | (count << 3)
 
 
 def _distinct_points(coords: np.ndarray, paths: np.ndarray, *, rings: bool):
@@ -104,14 +157,14 @@ def _written(x: np.ndarray, y: np.ndarray, path: np.ndarray, drawn: np.ndarray,
     np.cumsum(length, out=base[1:])
     ints = np.empty(int(base[-1]), dtype=np.int64)
     heads = np.flatnonzero(drawn)
-    ints[base[heads]] = _MOVE_TO_ONE
-    ints[base[heads] + 3] = _LINE_TO | (count[heads] - 1) << 3
+    ints[base[heads]] = _command(_MOVE_TO, 1)
+    ints[base[heads] + 3] = _command(_LINE_TO, count[heads] - 1)
     if rings:
-        ints[base[heads + 1] - 1] = _CLOSE_PATH_ONE
+        ints[base[heads + 1] - 1] = _command(_CLOSE_PATH, 1)
     # point i of a path: right after MoveTo (i = 0), else after the LineTo command too
     at = base[path] + 2 * (np.arange(len(x)) - starts[path]) + 1
     at[~_first_in(path)] += 1
-    ints[at], ints[at + 1] = _zigzag(dx), _zigzag(dy)
+    ints[at], ints[at + 1] = zigzags(dx), zigzags(dy)
     data, offsets = varints(ints)
     per_feature = np.zeros(features + 1, dtype=np.int64)
     np.cumsum(np.bincount(path_feature, weights=length, minlength=features).astype(np.int64),
@@ -131,7 +184,3 @@ def _bounds(path: np.ndarray, paths: int) -> tuple[np.ndarray, np.ndarray]:
     counts = np.bincount(path, minlength=paths)
     ends = np.cumsum(counts)
     return ends - counts, ends
-
-
-def _zigzag(n: np.ndarray) -> np.ndarray:
-    return (n << 1) ^ (n >> 63)

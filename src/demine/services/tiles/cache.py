@@ -9,7 +9,7 @@ what it made:
   who see the same rows share entries, and an entry is never served across scopes;
 - valid at one head of the audit chain, read in the same transaction before the tile is made.
   When a reader sees a newer head, the cache moves to it and drops the tiles that the changes
-  in between touched (``tile_changes``: database triggers log the bounds of every row written
+  in between touched (``changes``: database triggers log the bounds of every row written
   and every grant); the rest stay valid. Without that log (``changes`` not given) a new head
   empties it. A tile made at an older head than the cache's is not kept;
 - within a budget in bytes (``DEMINE_TILE_CACHE_MB``, 0 turns it off): in memory, the least
@@ -39,7 +39,7 @@ from pathlib import Path
 
 from demine.domain.actors import Actor
 from demine.services.audit_cache import AuditHeadCache
-from demine.services.tiles.tile_changes import EVERYTHING, Changes
+from demine.services.tiles.changes import EVERYTHING, Changes
 
 ENTRY_OVERHEAD = 200  # bytes a cached entry costs besides its content (key, object, links)
 SCOPES_REMEMBERED = 1_000
@@ -56,7 +56,7 @@ class Tile:
 
 Key = tuple  # (layer, z, x, y, scope)
 # The changes after a head (its audit entry hash, when a file says what it was), up to the
-# reader's head: ``tile_changes.between``.
+# reader's head: ``changes.between``.
 ChangesSince = Callable[[int | None, str | None], Changes]
 
 
