@@ -15,8 +15,8 @@ from sqlalchemy import text
 
 from demine.domain.actors import Actor
 from demine.services.checks import CHECKS, run_checks
-from demine.services.loading import reference
-from demine.services.records import records
+from demine.services.loading import reference_data as reference
+from demine.services.records import crud as records
 from demine.storage import gpkg
 
 ACTOR = Actor.system("test")

@@ -16,8 +16,8 @@ from demine.domain.errors import Invalid
 from demine.domain.geodesy import geodesic_area
 from demine.domain.geometry_rules import as_multipolygon
 from demine.domain.ledger import remaining_geometry
-from demine.services.loading import reference
-from demine.services.records import records
+from demine.services.loading import reference_data as reference
+from demine.services.records import crud as records
 from demine.storage.tables import hazards, land_releases
 
 ACTOR = Actor.system("test")

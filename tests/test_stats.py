@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 
 from demine.demo import generate
 from demine.domain.actors import Actor
-from demine.services.records import records
+from demine.services.records import crud as records
 from demine.storage.tables import HISTORY, admin_areas, organisations, table
 
 LEDGER = ("baseline_m2", "cancelled_m2", "reduced_m2", "cleared_m2", "remaining_m2")

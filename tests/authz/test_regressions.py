@@ -70,7 +70,7 @@ def test_bug_patch_response_redacts_personal_fields(bugs):
 
 
 def test_duplicate_beneficiary_is_a_conflict(bugs):
-    """(Was a 500 from the UNIQUE constraint; fixed in services/records/records.py
+    """(Was a 500 from the UNIQUE constraint; fixed in services/records/crud.py
     create_record.)"""
     row = _first(bugs.oracle, "eore_beneficiaries")
     body = {k: row.row[k] for k in ("session_id", "sex", "age_band")}

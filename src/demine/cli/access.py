@@ -27,7 +27,7 @@ Hazard = Annotated[str, typer.Option("--hazard", help="hazard code")]
 
 def _record_id(uow, layer: str, code: str) -> int:
     from demine.domain.errors import Invalid, Problem
-    from demine.services.records.references import Resolver
+    from demine.services.records.resolver import Resolver
 
     found = Resolver(uow).lookup(layer, code)
     if found is None:

@@ -32,7 +32,7 @@ def org_add(
     db: DbOption = None, database_url: UrlOption = None, as_json: JsonOption = False,
 ):
     """Register an organisation."""
-    from demine.services.loading.reference import add_organisation
+    from demine.services.loading.reference_data import add_organisation
 
     with reported():
         database = open_database(db, database_url)
@@ -45,7 +45,7 @@ def org_add(
 @org_app.command("list")
 def org_list(db: DbOption = None, database_url: UrlOption = None, as_json: JsonOption = False):
     """List organisations."""
-    from demine.services.loading.reference import list_organisations
+    from demine.services.loading.reference_data import list_organisations
 
     with reported():
         database = open_database(db, database_url)

@@ -15,7 +15,7 @@ from typing import Any
 
 from demine.domain.actors import Actor
 from demine.domain.errors import PreconditionFailed, PreconditionRequired
-from demine.services.records import records as record_service
+from demine.services.records import crud as record_service
 from demine.storage.database import UnitOfWork
 from demine.web.api.serialise import etag
 

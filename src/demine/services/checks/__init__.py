@@ -19,7 +19,7 @@ from demine.services.access.require import allowed, require
 from demine.services.checks import geometry, integrity, ledger, slivers
 from demine.services.checks.features import Features, combine, count, load
 from demine.services.checks.report import CHECKS, ERROR, WARNING, CheckReport, Finding
-from demine.services.records.references import Resolver
+from demine.services.records.resolver import Resolver
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import table
 

@@ -21,8 +21,8 @@ from demine.formats.mapping import FieldMapping
 from demine.services import audit
 from demine.services.loading.import_repeats import repeated_keys
 from demine.services.records.activities import RELEASED
-from demine.services.records.records import create_record, update_record
-from demine.services.records.references import Resolver
+from demine.services.records.crud import create_record, update_record
+from demine.services.records.resolver import Resolver
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import activities, land_releases, table
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from demine.domain.actors import Actor
-from demine.services.loading.reference import seed_eo_models
+from demine.services.loading.reference_data import seed_eo_models
 from demine.storage import schema
 from demine.storage.database import Database
 

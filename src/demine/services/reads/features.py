@@ -1,7 +1,7 @@
 """Feature layers for OGC API - Features: filtered pages, extents, replacement, allowed verbs.
 
 Pages run on the one list engine (``lists``), through the one permission predicate
-(``visible``); writes go through services.records.records, so the ledger, review, history
+(``visible``); writes go through services.records.crud, so the ledger, review, history
 and audit rules apply to every feature written over OGC API.
 """
 
@@ -22,10 +22,10 @@ from demine.domain.validation import field_aliases
 from demine.services.access.permissions import visible
 from demine.services.access.require import allowed
 from demine.services.audit_cache import AuditHeadCache
-from demine.services.loading.reference import organisation_codes  # noqa: F401  (used by /ogc)
+from demine.services.loading.reference_data import organisation_codes  # noqa: F401  (used by /ogc)
 from demine.services.reads import lists
 from demine.services.reads.queries import DATE_FIELD
-from demine.services.records import records
+from demine.services.records import crud
 from demine.storage import dialect
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import LAYERS, table
@@ -190,7 +190,7 @@ def allowed_methods(
         if writable and allowed(actor, "record.create", layer=layer):
             verbs.append("POST")
         return verbs
-    row = records.get_record(uow, actor=actor, layer=layer, record_id=record_id)
+    row = crud.get_record(uow, actor=actor, layer=layer, record_id=record_id)
     if writable and allowed(actor, "record.update", row, layer=layer):
         verbs += ["PUT", "PATCH"]
     if writable and allowed(actor, "record.delete", row, layer=layer):
@@ -234,7 +234,7 @@ def update_feature(
     ]
     if problems:
         raise Invalid(problems)
-    return records.update_record(uow, actor=actor, layer=layer, record_id=record_id,
+    return crud.update_record(uow, actor=actor, layer=layer, record_id=record_id,
                                  changes=changes, expected_version=expected_version)
 
 

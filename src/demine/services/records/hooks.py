@@ -2,7 +2,7 @@
 
 Each rule module (hazards, activities, finds) subclasses ``Hooks``; ``services.records.rules`` names
 which layer has which. Nothing here imports the write path, so the rule modules and
-``services.records.records`` both import this without a cycle.
+``services.records.crud`` both import this without a cycle.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from demine.domain.actors import Actor
 from demine.domain.entities import Entity
 from demine.domain.errors import Problem
-from demine.services.records.references import Resolver
+from demine.services.records.resolver import Resolver
 from demine.storage.database import UnitOfWork
 
 

@@ -13,7 +13,7 @@ from demine.services import audit
 from demine.services.access.permissions import redact
 from demine.services.access.require import require
 from demine.services.records import history, proposals
-from demine.services.records.records import apply_proposal, get_record
+from demine.services.records.crud import apply_proposal, get_record
 from demine.services.records.rules import hooks_for
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import table

@@ -18,7 +18,7 @@ from demine.domain.errors import Conflict, Invalid, NotFound, Problem
 from demine.services import audit
 from demine.services.access.permissions import require_visible
 from demine.services.access.require import allowed, require
-from demine.services.records.references import Resolver
+from demine.services.records.resolver import Resolver
 from demine.storage import dialect
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import hazards, organisations, taskings

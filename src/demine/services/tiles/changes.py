@@ -20,7 +20,8 @@ from demine.storage.database import UnitOfWork
 from demine.storage.tables import audit_log, tile_changes
 
 RETAINED = 100_000  # audit entries whose change rows the stamping trigger keeps (0007)
-MOST = 2_000  # change rows read one by one; more (a bulk load, an import) drop everything
+# change rows read one by one; more (a bulk load, an import) drop every cached tile
+MAX_CHANGE_ROWS = 2_000
 MARGIN = (BUFFER + 1) / EXTENT  # the buffer of a tile, and a cell for rounding, in tiles
 
 
@@ -76,9 +77,9 @@ def _between(uow: UnitOfWork, since: int | None, head: int, since_hash: str | No
     rows = uow.conn.execute(
         select(t.c.layer, t.c.minx, t.c.miny, t.c.maxx, t.c.maxy)
         .where(or_(and_(t.c.head > since, t.c.head <= head), t.c.head.is_(None)))
-        .limit(MOST + 1)).all()
+        .limit(MAX_CHANGE_ROWS + 1)).all()
     newest = uow.conn.execute(select(func.max(audit_log.c.seq))).scalar() or 0
-    if len(rows) > MOST or newest - since > RETAINED:  # too many, or some already pruned
+    if len(rows) > MAX_CHANGE_ROWS or newest - since > RETAINED:  # too many, or some already pruned
         return Changes(everything=True)
     changes = Changes()
     for layer, *bounds in rows:

@@ -99,12 +99,12 @@ def seed(database: Database, cache: TileCache, actor, *, layers: list[str], zoom
                 continue
             todo += [(layer, z, x, y) for z in zooms if z >= spec.minzoom
                      for x, y in covering(bounds, z)]
-    made = {"tiles": 0, "with_data": 0, "bytes": 0}
+    seeded = {"tiles": 0, "with_data": 0, "bytes": 0}
     for n, (layer, z, x, y) in enumerate(todo, 1):
         with database.read() as uow:
             tile = get_tile(uow, actor=actor, layer=layer, z=z, x=x, y=y, cache=cache)
-        made["tiles"] += 1
-        made["with_data"] += bool(tile.content)
-        made["bytes"] += len(tile.content)
+        seeded["tiles"] += 1
+        seeded["with_data"] += bool(tile.content)
+        seeded["bytes"] += len(tile.content)
         progress(n, len(todo))
-    return made
+    return seeded

@@ -15,9 +15,9 @@ from pydantic import create_model
 from demine.domain.dates import check_query_day
 from demine.domain.entities import ENTITIES
 from demine.domain.errors import Invalid, Problem
-from demine.services.loading.reference import organisation_codes
+from demine.services.loading.reference_data import organisation_codes
 from demine.services.reads.queries import MAX_LIMIT, ListQuery, list_records
-from demine.services.records import records as record_service
+from demine.services.records import crud as record_service
 from demine.services.records.review import review_record
 from demine.web.api.serialise import etag, item, payload
 from demine.web.deps import ActorDep, DatabaseDep, WriterDep

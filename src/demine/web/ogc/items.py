@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from demine.services.reads import features
-from demine.services.records import records as record_service
+from demine.services.records import crud as record_service
 from demine.web.api.serialise import etag
 from demine.web.deps import ActorDep, DatabaseDep
 from demine.web.ogc import crs as crs_refs

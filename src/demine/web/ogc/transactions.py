@@ -17,7 +17,7 @@ from starlette.responses import Response
 from demine.domain.actors import Actor
 from demine.domain.entities import ENTITIES
 from demine.services.reads import features
-from demine.services.records import records as record_service
+from demine.services.records import crud as record_service
 from demine.storage.database import UnitOfWork
 from demine.web.api.serialise import etag
 from demine.web.deps import DatabaseDep, WriterDep
@@ -52,7 +52,8 @@ def _matching(uow: UnitOfWork, actor: Actor, layer: str, rid: int, if_match: str
                            policy=ogc_policy(uow))
 
 
-def _written(request: Request, layer: str, row: dict, codes: dict, status: int = 200) -> Response:
+def _written_response(request: Request, layer: str, row: dict, codes: dict,
+                      status: int = 200) -> Response:
     headers = {"ETag": etag(row), **content_crs(crs_refs.CRS84)}
     if status == 201:
         headers["Location"] = f"{root(request)}/collections/{layer}/items/{row['id']}"
@@ -70,7 +71,7 @@ def create_feature(collection_id: str, body: FeatureBody, request: Request, acto
         data = feature_in(body, layer, uri, record=f"{ENTITIES[layer].label} (new)")
         row = record_service.create_record(uow, actor=actor, layer=layer, data=data)
         codes = features.organisation_codes(uow)
-    return _written(request, layer, row, codes, status=201)
+    return _written_response(request, layer, row, codes, status=201)
 
 
 @router.put("/collections/{collection_id}/items/{feature_id}")
@@ -87,7 +88,7 @@ def replace_feature(collection_id: str, feature_id: str, body: FeatureBody, requ
         row = features.replace_feature(uow, actor=actor, layer=layer, record_id=rid, data=data,
                                        expected_version=current.get("version"))
         codes = features.organisation_codes(uow)
-    return _written(request, layer, row, codes)
+    return _written_response(request, layer, row, codes)
 
 
 @router.patch("/collections/{collection_id}/items/{feature_id}")
@@ -104,7 +105,7 @@ def update_feature(collection_id: str, feature_id: str, body: FeatureBody, reque
         row = features.update_feature(uow, actor=actor, layer=layer, record_id=rid,
                                       changes=changes, expected_version=current.get("version"))
         codes = features.organisation_codes(uow)
-    return _written(request, layer, row, codes)
+    return _written_response(request, layer, row, codes)
 
 
 @router.delete("/collections/{collection_id}/items/{feature_id}")
@@ -119,5 +120,5 @@ def delete_feature(collection_id: str, feature_id: str, request: Request, actor:
                                                expected_version=current.get("version"))
         codes = features.organisation_codes(uow) if waiting is not None else {}
     if waiting is not None:  # an approved record: the deletion waits for the authority
-        return _written(request, layer, waiting, codes, status=202)
+        return _written_response(request, layer, waiting, codes, status=202)
     return Response(status_code=204)

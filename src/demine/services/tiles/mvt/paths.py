@@ -61,9 +61,9 @@ def path_commands(coords: np.ndarray, paths: np.ndarray, path_feature: np.ndarra
     if exterior is None:
         drawn = np.bincount(path, minlength=len(paths) - 1) >= 2
     else:
-        x, y, drawn = _wound(x, y, path, exterior)
+        x, y, drawn = _wound_for_mvt(x, y, path, exterior)
     shown = drawn[path]
-    return _written(x[shown], y[shown], path[shown], drawn, path_feature, features,
+    return _as_varints(x[shown], y[shown], path[shown], drawn, path_feature, features,
                     rings=exterior is not None)
 
 
@@ -126,7 +126,7 @@ def _distinct_points(coords: np.ndarray, paths: np.ndarray, *, rings: bool):
     return xs[kept], ys[kept], point_path[kept]
 
 
-def _wound(x: np.ndarray, y: np.ndarray, path: np.ndarray, exterior: np.ndarray):
+def _wound_for_mvt(x: np.ndarray, y: np.ndarray, path: np.ndarray, exterior: np.ndarray):
     """Rings turned to the spec's winding (exterior: positive area by the surveyor's formula
     on the y-down grid; holes negative), and which rings are drawn (3 points, some area)."""
     starts, ends = _bounds(path, len(exterior))
@@ -141,7 +141,7 @@ def _wound(x: np.ndarray, y: np.ndarray, path: np.ndarray, exterior: np.ndarray)
     return x[order], y[order], drawn
 
 
-def _written(x: np.ndarray, y: np.ndarray, path: np.ndarray, drawn: np.ndarray,
+def _as_varints(x: np.ndarray, y: np.ndarray, path: np.ndarray, drawn: np.ndarray,
              path_feature: np.ndarray, features: int, *,
              rings: bool) -> tuple[bytes, np.ndarray]:
     """Each feature's command integers as varints: a path of n points is MoveTo(1) dx dy,

@@ -23,7 +23,7 @@ from demine.services.access.permissions import REFERENCE, redact, require_visibl
 from demine.services.access.require import allowed, require
 from demine.services.records import history, proposals
 from demine.services.records.hooks import Change, Hooks
-from demine.services.records.references import Resolver
+from demine.services.records.resolver import Resolver
 from demine.services.records.rules import hooks_for
 from demine.storage import dialect
 from demine.storage.database import UnitOfWork
