@@ -1,1 +1,2 @@
-"""Reading what an actor may see: lists, OGC feature pages, statistics, exports."""
+"""Reading what an actor may see: one list engine (REST lists, OGC feature pages), statistics,
+exports."""
