@@ -42,6 +42,28 @@ for (const [pkg, [folder, files]] of Object.entries(FILES)) {
     };
   }
 }
+// Noto fonts for Hangul and Arabic script (the system stack covers Latin and Cyrillic): the
+// 400 and 700 weights as WOFF2 only, split by unicode-range so a page loads just the slices
+// it shows.
+const FONTS = { "@fontsource/noto-sans-kr": "noto-sans-kr", "@fontsource/noto-sans-arabic":
+  "noto-sans-arabic" };
+for (const [pkg, name] of Object.entries(FONTS)) {
+  const base = join(root, "node_modules", pkg);
+  const { version, license } = JSON.parse(readFileSync(join(base, "package.json"), "utf8"));
+  mkdirSync(join(out, "fonts"), { recursive: true });
+  const css = ["400.css", "700.css"].map((f) => readFileSync(join(base, f), "utf8")).join("\n")
+    .replace(/, url\([^)]*\.woff\) format\('woff'\)/g, "");
+  for (const [, file] of css.matchAll(/url\(\.\/files\/([^)]+\.woff2)\)/g)) {
+    copyFileSync(join(base, "files", file), join(out, "fonts", file));
+  }
+  const files = { [`${name}.css`]: css.replaceAll("./files/", "./"),
+                  [`${name}-LICENSE`]: readFileSync(join(base, "LICENSE")) };
+  for (const [file, data] of Object.entries(files)) {
+    writeFileSync(join(out, "fonts", file), data);
+    manifest[`fonts/${file}`] = { package: pkg, version, license, bytes: Buffer.byteLength(data),
+      sha256: createHash("sha256").update(data).digest("hex") };
+  }
+}
 writeFileSync(join(out, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
 const total = Object.values(manifest).reduce((sum, f) => sum + f.bytes, 0);
 console.log(`assets: ${Object.keys(manifest).length} files, ${(total / 1e6).toFixed(2)} MB ` +
