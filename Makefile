@@ -19,11 +19,12 @@ ASSETS := src/demine/web/static/vendor/manifest.json
 # via bash so a lost executable bit does not matter
 POSTGIS := bash scripts/postgis.sh
 
-.PHONY: help venv assets demo test test-gpkg test-fuzz lint bench bench-gis postgis-start postgis-stop clean
+.PHONY: help venv assets messages demo test test-gpkg test-fuzz lint bench bench-gis postgis-start postgis-stop clean
 
 help:
 	@echo "make venv           create .venv and install -e .[test,bench]"
 	@echo "make assets         npm ci and build the web UI's libraries into the package's static files"
+	@echo "make messages       extract the web UI's messages and update each language's .po"
 	@echo "make demo           build demo.gpkg and serve it on :8000 (DEMO_ARGS=--scale small ...)"
 	@echo "make test           ruff + pytest on GeoPackage and PostGIS (PYTEST_ARGS=...)"
 	@echo "make test-gpkg      pytest without PostGIS"
@@ -49,6 +50,14 @@ assets: $(ASSETS)
 $(ASSETS): package.json package-lock.json scripts/build-assets.mjs
 	npm ci --ignore-scripts --no-audit --no-fund
 	npm run build
+
+# The .po files are the catalogues' one source: the app compiles them in memory when a language
+# is first used, so no .mo is built or committed (tests/test_ui_translations.py checks them).
+LOCALES := src/demine/web/ui/locale
+messages: venv
+	.venv/bin/pybabel extract -F babel.cfg --no-location --omit-header --sort-output \
+	  -o $(LOCALES)/messages.pot .
+	.venv/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-location --width 100
 
 demo: venv assets
 	.venv/bin/demine demo --db $(DEMO_DB) --replace $(DEMO_ARGS)
