@@ -57,7 +57,8 @@ LOCALES := src/demine/web/ui/locale
 messages: venv
 	.venv/bin/pybabel extract -F babel.cfg --no-location --omit-header --sort-output \
 	  -o $(LOCALES)/messages.pot .
-	.venv/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-location --width 100
+	.venv/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --width 100 --ignore-obsolete \
+	  --no-fuzzy-matching
 
 demo: venv assets
 	.venv/bin/demine demo --db $(DEMO_DB) --replace $(DEMO_ARGS)

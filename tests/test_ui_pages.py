@@ -178,6 +178,7 @@ def test_map_legend_labels_are_the_layer_styles_labels():
     """Every legend label of formats.styles is marked for translation in map_style."""
     labels = {c.label for layer in map_style.LAYERS for c in STYLES[layer.name].categories}
     assert labels <= set(map_style.LABELS)
+    assert sorted(map_style.PANEL, key=str) == sorted(map_style.LAYERS, key=str)
     assert gettext("Other") == "Other"
 
 
@@ -187,3 +188,55 @@ def test_hazard_colour_expression_follows_the_sld_rules():
     assert expression[0] == "case" and expression[-1] == OTHER
     closed = expression.index("#2E8B57") - 1
     assert expression[closed] == ["==", ["get", "status"], "closed"]
+
+
+def _hazard_ids(client: TestClient) -> set[int]:
+    return {h["id"] for h in client.get("/api/v1/hazards?limit=1000").json()["items"]}
+
+
+def test_a_record_one_may_not_see_is_the_same_404_as_none(demo_url):
+    """A hazard the viewer may not see gets exactly the page of an id that does not exist;
+    one it may see shows its attributes."""
+    app = create_app(Settings(database_url=demo_url))
+    with TestClient(app, base_url="http://127.0.0.1") as authority, \
+            TestClient(app, base_url="http://127.0.0.1") as viewer:
+        sign_in(authority, "authority")
+        sign_in(viewer, "viewer")
+        hidden = sorted(_hazard_ids(authority) - _hazard_ids(viewer))
+        shown = sorted(_hazard_ids(viewer))
+        assert hidden and shown, "the demo hides some hazards from the viewer's NGO"
+        own = viewer.get(f"/records/hazards/{shown[0]}", headers=HTML)
+        assert own.status_code == 200 and "Attributes as recorded" in own.text
+        refused = viewer.get(f"/records/hazards/{hidden[0]}", headers=HTML)
+        missing = viewer.get("/records/hazards/987654321", headers=HTML)
+        assert refused.status_code == missing.status_code == 404
+        # the same page, but for its own address (the language switcher's form)
+        assert refused.text.replace(f"/{hidden[0]}", "/N") == missing.text.replace(
+            "/987654321", "/N")
+        assert authority.get(f"/records/hazards/{hidden[0]}", headers=HTML).status_code == 200
+    app.state.database.dispose()
+
+
+def test_an_online_basemap_is_off_unless_configured(tmp_path, gpkg_template, monkeypatch):
+    """DEMINE_UI_BASEMAP_URL adds the basemap to the style and its one origin to the CSP's
+    connect-src and img-src; without it the CSP stays as strict as the API's."""
+    import shutil
+
+    from demine.settings import sqlite_url
+
+    path = tmp_path / "store.gpkg"
+    shutil.copy(gpkg_template, path)
+    plain = TestClient(create_app(Settings(database_url=sqlite_url(path))))
+    policy = plain.get("/map/style.json").headers["content-security-policy"]
+    assert "https:" not in policy and "connect-src" not in policy
+    monkeypatch.setenv("DEMINE_UI_BASEMAP_URL", "https://tiles.example.org/{z}/{x}/{y}.png")
+    client = TestClient(create_app(Settings(database_url=sqlite_url(path))))
+    style = client.get("/map/style.json")
+    assert style.json()["sources"]["basemap"]["tiles"] == [
+        "https://tiles.example.org/{z}/{x}/{y}.png"]
+    widened = style.headers["content-security-policy"]
+    assert "connect-src 'self' https://tiles.example.org" in widened
+    assert "img-src 'self' data: https://tiles.example.org" in widened
+    assert "script-src 'self';" in widened
+    assert "https://tiles.example.org" in client.get(
+        "/static/vendor/maplibre-gl/maplibre-gl-worker.mjs").headers["content-security-policy"]

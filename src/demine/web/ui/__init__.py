@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from demine.web.ui import docs, errors, pages
+from demine.web.ui.basemap import BasemapPolicy
 from demine.web.ui.settings import UiSettings
 
 OWN_STATIC = Path(__file__).parent / "static"
@@ -25,3 +26,6 @@ def install(app: FastAPI, settings: UiSettings | None = None) -> None:
     app.mount("/static/vendor", StaticFiles(directory=VENDOR_STATIC, check_dir=False),
               name="vendor-static")
     errors.install(app)
+    if app.state.ui_settings.basemap_origin:
+        # added after Hardening, so it runs outside it and sees the header Hardening set
+        app.add_middleware(BasemapPolicy, origin=app.state.ui_settings.basemap_origin)

@@ -39,6 +39,9 @@ LAYERS = (
     MapLayer("eo_finds", N_("EO finds"), "circle", note=N_("shown from zoom 10")),
 )
 BY_NAME = {layer.name: layer for layer in LAYERS}
+# The panel lists what people look for first at the top.
+PANEL = tuple(BY_NAME[name] for name in ("hazards", "land_releases", "activities", "eo_finds",
+                                         "places", "terrain_lines", "admin_areas"))
 
 # The legend labels of formats.styles, marked for translation (a test keeps them in step).
 LABELS = (

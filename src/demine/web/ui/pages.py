@@ -1,5 +1,5 @@
-"""The web pages: home, sign-in, sign-out and the map. Each route parses the request, calls
-the services, renders a template (no SQL and no permission logic here)."""
+"""The web pages: home, sign-in, sign-out, the map and a record's attributes. Each route parses
+the request, calls the services, renders a template (no SQL and no permission logic here)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,17 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from demine.domain.errors import Throttled, Unauthenticated
+from demine.domain.entities import REGISTRY
+from demine.domain.errors import NotFound, Throttled, Unauthenticated
 from demine.services.access import accounts, signin
+from demine.services.loading.reference import organisation_codes
 from demine.services.reads.queries import ListQuery, count_records
+from demine.services.records import records as record_service
 from demine.services.tiles import tiles as tile_service
+from demine.web.api.serialise import item
 from demine.web.deps import CSRF_COOKIE, SESSION_COOKIE, client_address
 from demine.web.ui import map_style
+from demine.web.ui.errors import error_page
 from demine.web.ui.i18n import N_
 from demine.web.ui.render import forget_session, page
 from demine.web.ui.session import (
@@ -141,7 +146,7 @@ def map_page(request: Request) -> Response:
         extent = tile_service.tilejson(uow, actor=seen.actor, layer="admin_areas",
                                        tiles_url="")["bounds"]
     settings = request.app.state.ui_settings
-    return page(request, seen, "map.html", current="map", layers=map_style.LAYERS[::-1],
+    return page(request, seen, "map.html", current="map", layers=map_style.PANEL,
                 legend=map_style.legend, popup_labels=map_style.popup_labels,
                 counts=counts, extent=extent,
                 as_of=datetime.now(UTC), basemap=bool(settings.basemap_url))
@@ -155,3 +160,24 @@ def map_style_document(request: Request) -> JSONResponse:
         "%7D", "}")
     return JSONResponse(map_style.style(url, settings.basemap_url, settings.basemap_attribution),
                         headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/records/{layer}/{record_id}")
+def record_page(request: Request, layer: str, record_id: str) -> Response:
+    """A record's attributes as the actor may see them. One the actor may not see is the same
+    404 page as one that does not exist (the permission predicate decides, in SQL)."""
+    seen = visitor(request)
+    if layer not in REGISTRY or not record_id.isdigit():
+        return error_page(request, 404)
+    try:
+        with request.app.state.database.read() as uow:
+            row = record_service.get_record(uow, actor=seen.actor, layer=layer,
+                                            record_id=int(record_id))
+            codes = organisation_codes(uow)
+    except NotFound:
+        return error_page(request, 404)
+    shown = item(row, codes)
+    shown.pop("geometry", None)
+    title = map_style.BY_NAME[layer].title if layer in map_style.BY_NAME else None
+    return page(request, seen, "record.html", current="records", layer=layer,
+                layer_title=title, record=row, attributes=sorted(shown.items()))
