@@ -124,3 +124,17 @@ def test_dates_follow_the_locale():
         written[lang] = i18n.day(date(2026, 3, 9))
         i18n.reset(token)
     assert written == {"en": "Mar 9, 2026", "fr": "9 mars 2026", "ko": "2026. 3. 9."}
+
+
+def test_record_values_follow_the_locale():
+    """A record's numbers, dates and times in the locale's form; text as entered."""
+    from datetime import UTC, date, datetime
+
+    token = i18n.use("fr")
+    try:
+        assert i18n.cell(4459.08) == "4\u202f459,08"
+        assert i18n.cell(date(2024, 12, 1)) == "1 déc. 2024"
+        assert i18n.cell(datetime(2024, 12, 5, 11, 32, tzinfo=UTC)).startswith("5 déc. 2024")
+        assert i18n.cell("HZ-000001") == "HZ-000001" and i18n.cell(None) == "—"
+    finally:
+        i18n.reset(token)

@@ -133,7 +133,19 @@ def test_api_docs_render_every_operation(open_page, served):
     assert any("/static/vendor/swagger-ui/swagger-ui-bundle.js" in u for u in seen.requests)
 
 
-PAGES = {"login": "/login", "map": "/map", "docs": "/api/v1/docs", "not-found": NOT_FOUND}
+PAGES = {"login": "/login", "map": "/map", "docs": "/api/v1/docs", "not-found": NOT_FOUND,
+         "record": "/records/hazards/{id}"}
+
+
+def _goto(page, base: str, name: str, lang: str | None = None) -> None:
+    """Open page ``name`` (a record: the first hazard the API lists) and wait until ready."""
+    path = PAGES[name]
+    if "{id}" in path:
+        page.goto(f"{base}/map")
+        first = page.evaluate("() => fetch('/api/v1/hazards?limit=1').then((r) => r.json())")
+        path = path.format(id=first["items"][0]["id"])
+    page.goto(f"{base}{path}" + (f"?lang={lang}" if lang else ""))
+    _ready(page, name)
 
 
 def _ready(page, name: str) -> None:
@@ -148,8 +160,7 @@ def _ready(page, name: str) -> None:
 def test_axe_finds_no_serious_problem(open_page, served, name):
     """axe-core (from npm) run in each page, signed in: no serious or critical violation."""
     page = open_page(role=None if name == "login" else "authority").page
-    page.goto(f"{served.url}{PAGES[name]}")
-    _ready(page, name)
+    _goto(page, served.url, name)
     page.evaluate(AXE.read_text())  # through the DevTools protocol: no inline script
     result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
     serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
@@ -168,9 +179,8 @@ def test_screenshots(open_page, served, lang, width):
     anonymous.goto(f"{served.url}/login?lang={lang}")
     screenshot(anonymous, f"login-{width}-{lang}")
     page = open_page(viewport=viewport, role="authority", lang=lang).page
-    for name, path in PAGES.items():
+    for name in PAGES:
         if name == "login":
             continue
-        page.goto(f"{served.url}{path}?lang={lang}")
-        _ready(page, name)
+        _goto(page, served.url, name, lang)
         screenshot(page, f"{name}-{width}-{lang}")

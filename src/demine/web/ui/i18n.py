@@ -131,6 +131,22 @@ def day(value: date | datetime | None, form: str = "medium") -> str:
     return format_date(value, format=form, locale=_locale())
 
 
+def cell(value: object) -> str:
+    """A stored value as the locale writes it: numbers, dates and times by Babel, the rest as
+    entered."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, int | float):
+        return number(value, 2)
+    if isinstance(value, datetime):
+        return moment(value)
+    if isinstance(value, date):
+        return day(value)
+    return str(value)
+
+
 def moment(value: datetime | None, form: str = "medium") -> str:
     """A date and time as the locale writes them."""
     return "" if value is None else format_datetime(value, format=form, locale=_locale())

@@ -55,7 +55,8 @@ def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(
         default=True), extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
-    env.filters.update(number=i18n.number, day=i18n.day, moment=i18n.moment, bdi=isolated)
+    env.filters.update(number=i18n.number, day=i18n.day, moment=i18n.moment, bdi=isolated,
+                       cell=i18n.cell)
     env.globals.update(version=__version__)
     return env
 
