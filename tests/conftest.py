@@ -32,9 +32,6 @@ from demine.services.loading.setup import initialise
 from demine.settings import Settings, sqlite_url
 from demine.storage.database import Database
 
-# The browser tests' fixtures (tests/browser/browsing.py). Not a tests/browser/conftest.py: a
-# second module named conftest would shadow this one for the tests that import from it.
-pytest_plugins = ["browser.browsing"]
 PG_URL = os.environ.get("DEMINE_TEST_DATABASE_URL")
 BACKENDS = ["gpkg", "postgis"]
 DEMO_ROLES = ("admin", "authority", "operator", "reporter", "viewer")

@@ -1,6 +1,5 @@
-"""Browser test support (a pytest plugin of tests/conftest.py): the app served by uvicorn on a
-free loopback port over a copy of the demo region (GeoPackage and PostGIS), and Debian's
-chromium driven by Playwright.
+"""Browser test support: the app served by uvicorn on a free loopback port over a copy of the
+demo region (GeoPackage and PostGIS), and Debian's chromium driven by Playwright.
 
 Chromium is ``/usr/bin/chromium`` (``DEMINE_CHROMIUM`` to change it), never a browser that
 Playwright downloads. Without it, or without the built assets (``make assets``), the browser

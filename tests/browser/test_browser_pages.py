@@ -12,7 +12,8 @@ import json
 import time
 
 import pytest
-from browser.browsing import (
+
+from .browsing import (
     ARTEFACTS,
     AXE,
     DESKTOP,

@@ -14,7 +14,7 @@ from demine.domain.entities import REGISTRY
 from demine.domain.errors import NotFound, Throttled, Unauthenticated
 from demine.services.access import accounts, signin
 from demine.services.loading.reference import organisation_codes
-from demine.services.reads.queries import ListQuery, count_records
+from demine.services.reads.queries import ListQuery, list_records
 from demine.services.records import records as record_service
 from demine.services.tiles import tiles as tile_service
 from demine.web.api.serialise import item
@@ -141,8 +141,8 @@ def map_page(request: Request) -> Response:
     seen = visitor(request)
     database = request.app.state.database
     with database.read() as uow:
-        counts = {layer: count_records(uow, actor=seen.actor, layer=layer, query=ListQuery())
-                  for layer in COUNTED}
+        counts = {layer: list_records(uow, actor=seen.actor, layer=layer,
+                                      query=ListQuery(limit=1))[1] for layer in COUNTED}
         extent = tile_service.tilejson(uow, actor=seen.actor, layer="admin_areas",
                                        tiles_url="")["bounds"]
     settings = request.app.state.ui_settings
