@@ -14,13 +14,17 @@ TILES_ARGS ?=
 OGC_ARGS ?=
 
 STAMP := .venv/.installed
+# npm ci + scripts/build-assets.mjs → src/demine/web/static/vendor (git-ignored)
+ASSETS := src/demine/web/static/vendor/manifest.json
 # via bash so a lost executable bit does not matter
 POSTGIS := bash scripts/postgis.sh
 
-.PHONY: help venv demo test test-gpkg test-fuzz lint bench bench-gis postgis-start postgis-stop clean
+.PHONY: help venv assets messages demo test test-gpkg test-fuzz lint bench bench-gis postgis-start postgis-stop clean
 
 help:
 	@echo "make venv           create .venv and install -e .[test,bench]"
+	@echo "make assets         npm ci and build the web UI's libraries into the package's static files"
+	@echo "make messages       extract the web UI's messages and update each language's .po"
 	@echo "make demo           build demo.gpkg and serve it on :8000 (DEMO_ARGS=--scale small ...)"
 	@echo "make test           ruff + pytest on GeoPackage and PostGIS (PYTEST_ARGS=...)"
 	@echo "make test-gpkg      pytest without PostGIS"
@@ -40,16 +44,32 @@ $(STAMP): pyproject.toml
 	.venv/bin/python -m pip install -e '.[test,bench]'
 	touch $@
 
-demo: venv
+# --ignore-scripts: no install script runs (swagger-ui-dist's would phone home; none is needed)
+assets: $(ASSETS)
+
+$(ASSETS): package.json package-lock.json scripts/build-assets.mjs
+	npm ci --ignore-scripts --no-audit --no-fund
+	npm run build
+
+# The .po files are the catalogues' one source: the app compiles them in memory when a language
+# is first used, so no .mo is built or committed (tests/test_ui_translations.py checks them).
+LOCALES := src/demine/web/ui/locale
+messages: venv
+	.venv/bin/pybabel extract -F babel.cfg --no-location --omit-header --sort-output \
+	  -o $(LOCALES)/messages.pot .
+	.venv/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --width 100 --ignore-obsolete \
+	  --no-fuzzy-matching
+
+demo: venv assets
 	.venv/bin/demine demo --db $(DEMO_DB) --replace $(DEMO_ARGS)
 
-test: venv
+test: venv assets
 	$(POSTGIS) start
 	.venv/bin/ruff check src tests benchmarks
 	DEMINE_TEST_DATABASE_URL="$$($(POSTGIS) url)" && export DEMINE_TEST_DATABASE_URL && \
 	  .venv/bin/pytest $(PYTEST_ARGS)
 
-test-gpkg: venv
+test-gpkg: venv assets
 	env -u DEMINE_TEST_DATABASE_URL .venv/bin/pytest $(PYTEST_ARGS)
 
 test-fuzz: venv
@@ -78,6 +98,6 @@ postgis-stop:
 	$(POSTGIS) stop
 
 clean:
-	rm -rf .venv build dist *.egg-info src/*.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf .venv node_modules src/demine/web/static/vendor artefacts build dist *.egg-info src/*.egg-info .pytest_cache .ruff_cache .hypothesis
 	rm -f demo.gpkg demo.gpkg-wal demo.gpkg-shm demo.gpkg-journal
 	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +

@@ -19,6 +19,7 @@ from demine.web import errors, openapi_schemas, tiles
 from demine.web.api import auth, meta, records, taskings
 from demine.web.ogc import router as ogc_router
 from demine.web.security import Hardening
+from demine.web.ui import install as install_ui
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -34,7 +35,7 @@ def create_app(settings: Settings) -> FastAPI:
         title="demine",
         version=__version__,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # web.ui serves it from the package (no CDN)
         redoc_url=None,
     )
     app.state.database = database
@@ -52,6 +53,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(taskings.router)
     app.include_router(ogc_router)
     app.include_router(tiles.router)
+    install_ui(app)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> JSONResponse:

@@ -1,0 +1,102 @@
+// /map: demine's vector tiles in MapLibre GL, layer switches from the panel, a popup with a
+// link to the record. Sets window.demineMap (the tests read rendered features through it).
+import * as maplibregl from "/static/vendor/maplibre-gl/maplibre-gl.mjs";
+
+const element = document.getElementById("map");
+const labels = JSON.parse(element.dataset.labels);
+const rtl = element.dataset.dir === "rtl";
+const lang = document.documentElement.lang;
+const [west, south, east, north] = element.dataset.bounds.split(",").map(Number);
+// Fields whose values are the legend's categories (shown by their label).
+const CODED = new Set(["hazard_type", "kind", "release_kind", "category"]);
+const SHOWN = ["code", "name", "hazard_type", "status", "kind", "release_kind", "area_m2",
+               "category", "model_code", "disposal", "review_status"];
+
+const map = new maplibregl.Map({
+  container: element,
+  style: element.dataset.style,
+  bounds: [[west, south], [east, north]],
+  fitBoundsOptions: { padding: 24 },
+  attributionControl: { compact: true },
+  dragRotate: false,
+  pitchWithRotate: false,
+});
+map.touchZoomRotate.disableRotation();
+window.demineMap = map;
+
+const corner = rtl ? "top-left" : "top-right";
+map.addControl(new maplibregl.NavigationControl({ showCompass: false }), corner);
+map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), rtl ? "bottom-right" : "bottom-left");
+
+function styleLayersOf(name) {
+  return map.getStyle().layers.filter((l) => l.metadata && l.metadata["demine:layer"] === name);
+}
+
+for (const box of document.querySelectorAll("input[data-layer]")) {
+  box.addEventListener("change", () => {
+    for (const layer of styleLayersOf(box.dataset.layer)) {
+      map.setLayoutProperty(layer.id, "visibility", box.checked ? "visible" : "none");
+    }
+  });
+}
+
+function clickable() {
+  return map.getStyle().layers
+    .filter((l) => l.metadata && l.metadata["demine:popup"] && !l.id.endsWith("-line"))
+    .map((l) => l.id)
+    .concat(["activities-line"]);
+}
+
+function formatted(field, value) {
+  if (CODED.has(field) && labels.values[value]) return labels.values[value];
+  if (typeof value === "number" && field === "area_m2") {
+    return new Intl.NumberFormat(lang, { maximumFractionDigits: 0 }).format(value);
+  }
+  return String(value);
+}
+
+function popupContent(feature) {
+  const layer = feature.layer.metadata["demine:layer"];
+  const props = feature.properties;
+  const box = document.createElement("div");
+  box.className = "popup";
+  const title = document.createElement("h2");
+  title.textContent = labels.layers[layer] || layer;
+  box.append(title);
+  const list = document.createElement("dl");
+  for (const field of SHOWN) {
+    if (props[field] === undefined || props[field] === null || props[field] === "") continue;
+    const term = document.createElement("dt");
+    term.textContent = labels.fields[field] || field;
+    const value = document.createElement("dd");
+    value.textContent = formatted(field, props[field]);
+    if (field === "code" || field === "model_code") value.dir = "ltr";
+    list.append(term, value);
+  }
+  box.append(list);
+  if (props.id !== undefined) {
+    const link = document.createElement("a");
+    link.href = `/records/${encodeURIComponent(layer)}/${encodeURIComponent(props.id)}`;
+    link.textContent = labels.open;
+    link.className = "button primary";
+    box.append(link);
+  }
+  return box;
+}
+
+map.on("load", () => {
+  const layers = clickable().filter((id) => map.getLayer(id));
+  map.on("click", (event) => {
+    const [feature] = map.queryRenderedFeatures(event.point, { layers });
+    if (!feature) return;
+    new maplibregl.Popup({ maxWidth: "320px" })
+      .setLngLat(event.lngLat)
+      .setDOMContent(popupContent(feature))
+      .addTo(map);
+  });
+  for (const id of layers) {
+    map.on("mouseenter", id, () => { map.getCanvas().style.cursor = "pointer"; });
+    map.on("mouseleave", id, () => { map.getCanvas().style.cursor = ""; });
+  }
+  element.dataset.ready = "true";
+});

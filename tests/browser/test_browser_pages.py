@@ -1,0 +1,187 @@
+"""The web UI in a real browser (Debian's chromium through Playwright), on GeoPackage and
+PostGIS: sign in, the map draws hazards from demine's own tiles, a layer switch changes what
+is drawn, a click opens a popup linking the record, Arabic mirrors and Korean renders, the API
+documentation lists its operations, axe-core finds no serious problem, and no page asks
+anything of a host beyond loopback (checked by the ``open_page`` fixture after each test).
+Screenshots of each page at desktop and tablet width, in English and Arabic, are saved under
+artefacts/screenshots/, and the measured load times in artefacts/timings.json."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from .browsing import (
+    ARTEFACTS,
+    AXE,
+    DESKTOP,
+    NOT_FOUND,
+    TABLET,
+    rendered,
+    screenshot,
+    wait_for_idle_map,
+    wait_for_map,
+)
+
+
+def _timing(name: str, seconds: float) -> None:
+    path = ARTEFACTS / "timings.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    found = json.loads(path.read_text()) if path.exists() else {}
+    found[name] = round(seconds, 3)
+    path.write_text(json.dumps(found, indent=2, sort_keys=True) + "\n")
+
+
+def test_sign_in_then_the_map_draws_hazards(open_page, served):
+    """The sign-in form leads to the map, which draws hazards read from demine's tiles; the
+    top bar names the organisation and role."""
+    seen = open_page(role="authority")
+    page = seen.page
+    started = time.monotonic()
+    page.goto(f"{served.url}/map")
+    wait_for_map(page)
+    _timing(f"{served.backend}: /map navigation to hazards drawn (s)", time.monotonic() - started)
+    assert rendered(page, "hazards-fill") > 0
+    assert "National Mine Action Authority" in page.inner_text(".who")
+    assert "Authority IM officer" in page.inner_text(".who")
+    assert any("/tiles/hazards/" in url for url in seen.requests)
+
+
+def test_layer_switch_changes_what_is_drawn(open_page, served):
+    """Unticking "Hazardous areas" removes hazards from the map; ticking brings them back."""
+    page = open_page(role="operator").page
+    page.goto(f"{served.url}/map")
+    wait_for_map(page)
+    page.uncheck("input[data-layer=hazards]")
+    page.wait_for_function("() => window.demineMap.queryRenderedFeatures("
+                           "{layers: ['hazards-fill']}).length === 0")
+    page.check("input[data-layer=hazards]")
+    wait_for_map(page)
+
+
+def test_click_on_a_hazard_opens_a_popup_linking_its_record(open_page, served):
+    """A click on a drawn hazard shows its code and a link to /records/hazards/{id}."""
+    page = open_page(role="authority").page
+    page.goto(f"{served.url}/map")
+    wait_for_map(page)
+    wait_for_idle_map(page)
+    feature = page.evaluate("""() => {
+        const map = window.demineMap;
+        const found = map.queryRenderedFeatures({layers: ['hazards-fill']});
+        const f = found.reduce((a, b) => (a.geometry.coordinates[0].length >=
+                                          b.geometry.coordinates[0].length ? a : b));
+        map.jumpTo({center: f.geometry.type === 'Polygon' ? f.geometry.coordinates[0][0]
+                    : f.geometry.coordinates[0][0][0], zoom: 15});
+        return {id: f.properties.id, code: f.properties.code};
+    }""")
+    wait_for_idle_map(page)
+    # a point of the canvas where that hazard is drawn on top: probe a 10-pixel grid
+    point = page.evaluate("""(id) => {
+        const map = window.demineMap;
+        const box = map.getCanvas().getBoundingClientRect();
+        for (let y = 10; y < box.height; y += 10) {
+          for (let x = 10; x < box.width; x += 10) {
+            const [hit] = map.queryRenderedFeatures([x, y], {layers: ['hazards-fill']});
+            if (hit && hit.properties.id === id) return {x: box.x + x, y: box.y + y};
+          }
+        }
+        return null;
+    }""", feature["id"])
+    assert point, "the hazard is drawn somewhere on the map"
+    page.mouse.click(point["x"], point["y"])
+    popup = page.locator(".maplibregl-popup .popup")
+    popup.wait_for()
+    assert feature["code"] in popup.inner_text()
+    link = popup.locator("a")
+    assert link.get_attribute("href") == f"/records/hazards/{feature['id']}"
+
+
+def test_arabic_mirrors_the_layout_and_korean_renders(open_page, served):
+    """?lang=ar: <html dir=rtl>, the panel on the right of the map; ?lang=ko: Korean words
+    drawn in the packaged Noto Sans KR (no missing glyphs)."""
+    page = open_page(role="authority", lang="ar").page
+    page.goto(f"{served.url}/map?lang=ar")
+    wait_for_map(page)
+    assert page.get_attribute("html", "dir") == "rtl"
+    assert page.get_attribute("html", "lang") == "ar"
+    panel, canvas = page.locator(".panel").bounding_box(), page.locator("#map").bounding_box()
+    assert panel["x"] > canvas["x"], "the panel sits at the inline start: the right in Arabic"
+    assert "الخريطة" in page.inner_text(".mainnav")
+    page.goto(f"{served.url}/map?lang=ko")
+    wait_for_map(page)
+    assert page.get_attribute("html", "dir") == "ltr"
+    assert "지도" in page.inner_text(".mainnav")
+    page.evaluate("() => document.fonts.ready")
+    assert page.evaluate("() => document.fonts.check('16px \"Noto Sans KR\"', '위험 지역')")
+    assert page.evaluate("""() => [...document.fonts].some(
+        (f) => f.family.includes('Noto Sans KR') && f.status === 'loaded')""")
+
+
+def test_api_docs_render_every_operation(open_page, served):
+    """/api/v1/docs draws one block per operation of openapi.json, from packaged files."""
+    seen = open_page()
+    page = seen.page
+    page.goto(f"{served.url}/api/v1/docs")
+    spec = page.evaluate("() => fetch('/api/v1/openapi.json').then((r) => r.json())")
+    operations = sum(1 for item in spec["paths"].values() for method in item
+                     if method in ("get", "post", "put", "patch", "delete", "head"))
+    page.wait_for_selector(".opblock")
+    page.wait_for_function("(n) => document.querySelectorAll('.opblock').length === n",
+                           arg=operations)
+    assert page.locator("a[href='/ogc?f=html']").count() == 1
+    assert any("/static/vendor/swagger-ui/swagger-ui-bundle.js" in u for u in seen.requests)
+
+
+PAGES = {"login": "/login", "map": "/map", "docs": "/api/v1/docs", "not-found": NOT_FOUND,
+         "record": "/records/hazards/{id}"}
+
+
+def _goto(page, base: str, name: str, lang: str | None = None) -> None:
+    """Open page ``name`` (a record: the first hazard the API lists) and wait until ready."""
+    path = PAGES[name]
+    if "{id}" in path:
+        page.goto(f"{base}/map")
+        first = page.evaluate("() => fetch('/api/v1/hazards?limit=1').then((r) => r.json())")
+        path = path.format(id=first["items"][0]["id"])
+    page.goto(f"{base}{path}" + (f"?lang={lang}" if lang else ""))
+    _ready(page, name)
+
+
+def _ready(page, name: str) -> None:
+    if name == "map":
+        wait_for_map(page)
+        wait_for_idle_map(page)
+    elif name == "docs":
+        page.wait_for_selector(".opblock")
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_axe_finds_no_serious_problem(open_page, served, name):
+    """axe-core (from npm) run in each page, signed in: no serious or critical violation."""
+    page = open_page(role=None if name == "login" else "authority").page
+    _goto(page, served.url, name)
+    page.evaluate(AXE.read_text())  # through the DevTools protocol: no inline script
+    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+               for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == [], json.dumps(serious)
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("width", ["desktop", "tablet"])
+def test_screenshots(open_page, served, lang, width):
+    """Each page at desktop and tablet width in English and Arabic, saved as artefacts."""
+    if served.backend != "gpkg":
+        pytest.skip("screenshots from one backend are enough (the pages are the same)")
+    viewport = DESKTOP if width == "desktop" else TABLET
+    anonymous = open_page(viewport=viewport, lang=lang).page
+    anonymous.goto(f"{served.url}/login?lang={lang}")
+    screenshot(anonymous, f"login-{width}-{lang}")
+    page = open_page(viewport=viewport, role="authority", lang=lang).page
+    for name in PAGES:
+        if name == "login":
+            continue
+        _goto(page, served.url, name, lang)
+        screenshot(page, f"{name}-{width}-{lang}")
