@@ -13,10 +13,10 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from demine.domain.entities import REGISTRY
 from demine.domain.errors import NotFound, Throttled, Unauthenticated
 from demine.services.access import accounts, signin
-from demine.services.loading.reference import organisation_codes
+from demine.services.loading.reference_data import organisation_codes
 from demine.services.reads.queries import ListQuery, list_records
-from demine.services.records import records as record_service
-from demine.services.tiles import tiles as tile_service
+from demine.services.records import crud as record_service
+from demine.services.tiles import service as tile_service
 from demine.web.api.serialise import item
 from demine.web.deps import CSRF_COOKIE, SESSION_COOKIE, client_address
 from demine.web.ui import map_style

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from demine import __version__
-from demine.services.loading.reference import list_organisations
+from demine.services.loading.reference_data import list_organisations
 from demine.web.deps import CSRF_COOKIE, SESSION_COOKIE
 from demine.web.ui import i18n
 from demine.web.ui.i18n import N_
