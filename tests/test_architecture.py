@@ -316,6 +316,10 @@ NOT_RULES = {
                                              "revoked on logout",
     ("demine.web.tiles", "is_anonymous"): "Cache-Control: public caching only of anonymous "
                                           "tiles",
+    ("demine.web.ui.pages", "is_anonymous"): "the sign-in form sends a signed-in user on",
+    ("demine.web.ui.pages", "scopes"): "a session from the form keeps the user's scopes",
+    ("demine.web.ui.render", "is_anonymous"): "the top bar shows sign-in or the user's menu",
+    ("demine.web.ui.render", "role"): "the top bar names the user's role",
 }
 
 

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from demine import __version__
+from demine.services.access.require import allowed
 from demine.services.loading.reference_data import list_organisations
 from demine.web.deps import CSRF_COOKIE, SESSION_COOKIE
 from demine.web.ui import i18n
@@ -81,7 +82,7 @@ def page(request: Request, visitor: Visitor, template: str, *, current: str | No
     lang, asked = i18n.negotiate(request)
     actor = visitor.actor
     nav = [item for item in NAV if (not item.signed_in_only or not actor.is_anonymous)
-           and (not item.admin_only or actor.is_admin)]
+           and (not item.admin_only or allowed(actor, "account.manage"))]
     switch_fields = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
     base = {
         "request": request, "lang": lang, "dir": i18n.direction(lang),
