@@ -739,3 +739,32 @@ def test_the_audit_log_is_read_a_page_at_a_time(world):
         assert page["total"] == whole["total"]
         walked += [e["seq"] for e in page["items"]]
     assert walked == seqs
+
+
+def test_the_review_queue_follows_what_waits_and_who_may_decide(world):
+    """What the authority must decide is in its queue (a submitted record, an operator's
+    edit or deletion of an approved one) until decided; operators and anonymous callers
+    have nothing to decide; a restricted submission not naming the authority stays out."""
+    def queue(who: str) -> dict[tuple, str]:
+        body = world.get("/api/v1/review-queue", who).json()
+        return {(i["layer"], i["id"]): i["kind"] for i in body["items"]}
+
+    hazard = world.hazard()  # approved, OPA's
+    url = f"/api/v1/hazards/{hazard['id']}"
+    submitted = world.api.post("/api/v1/hazards", headers=world.headers["opa"], json={
+        "hazard_type": "SHA", "reported_on": "2025-05-03", "sensitivity": "shared",
+        "geometry": mapping(box(X + 0.9, Y, X + 0.902, Y + 0.002))}).json()
+    hidden = world.api.post("/api/v1/hazards", headers=world.headers["opa"], json={
+        "hazard_type": "SHA", "reported_on": "2025-05-03", "sensitivity": "restricted",
+        "geometry": mapping(box(X + 0.95, Y, X + 0.952, Y + 0.002))}).json()
+    assert world.write("PATCH", url, "opa", {"name": "Renamed"}).status_code == 200
+    waiting = queue("authority")
+    assert waiting == {("hazards", submitted["id"]): "submitted",
+                       ("hazards", hazard["id"]): "proposed change"}
+    assert ("hazards", hidden["id"]) in queue("admin")
+    assert queue("opa") == queue("anonymous") == {}
+    assert world.review(url, "approve").status_code == 200
+    assert world.review(f"/api/v1/hazards/{submitted['id']}", "reject").status_code == 200
+    assert queue("authority") == {}
+    assert world.write("DELETE", url, "opa").status_code == 202
+    assert queue("authority") == {("hazards", hazard["id"]): "proposed deletion"}

@@ -71,7 +71,7 @@ FIXED_RULES = {
     ("/api/v1/auth/token", "post"): "auth", ("/api/v1/auth/login", "post"): "auth",
     ("/api/v1/auth/logout", "post"): "auth", ("/api/v1/auth/me", "get"): "auth",
     ("/api/v1/stats", "get"): "stats", ("/api/v1/audit", "get"): "audit",
-    ("/api/v1/checks", "get"): "checks",
+    ("/api/v1/checks", "get"): "checks", ("/api/v1/review-queue", "get"): "review_queue",
     ("/api/v1/hazards/{record_id}/taskings", "get"): "taskings",
     ("/api/v1/hazards/{record_id}/taskings", "post"): "taskings",
     ("/api/v1/hazards/{record_id}/taskings/{organisation}", "delete"): "taskings",

@@ -49,7 +49,7 @@ def test_matrix_size(demo):
         plan["create"] += 2 * len(run_on("create"))
     plan["stats"] = 2 * len(ROLES)
     plan["tiles"] = plan["ogc"] = len(ROLES) * len(DERIVED_LAYERS + RECORD_LAYERS)
-    plan["audit"] = plan["auth"] = plan["checks"] = len(ROLES)
+    plan["audit"] = plan["auth"] = plan["checks"] = plan["review_queue"] = len(ROLES)
     total = sum(plan.values())
     print(f"\nauthorization matrix ({demo.store.backend}): {total} cases {dict(plan)}")
     for kind, floor in (MIN_CASES_SAMPLED if sampled else MIN_CASES).items():

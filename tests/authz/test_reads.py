@@ -6,13 +6,24 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 import mapbox_vector_tile
 import pytest
+from sqlalchemy import text
 
 from .checking import Report, check_personal, leaks
-from .rules import ALL_LAYERS, DERIVED_LAYERS, LEDGER, POINT_LAYERS, ROLES, layers_with
+from .rules import (
+    ALL_LAYERS,
+    CHILD_LAYERS,
+    DERIVED_LAYERS,
+    LEDGER,
+    POINT_LAYERS,
+    RECORD_LAYERS,
+    ROLES,
+    layers_with,
+)
 from .stores import Env
 
 # --- Reads: item, search, list, counts ----------------------------------------------------
@@ -223,6 +234,35 @@ def test_ogc_features_show_only_what_one_may_see(demo, role):
             report.add(f"/ogc/collections/hazards/items/{rec.id} as {role}: "
                        f"{response.status_code}, expected {expected}")
     report.check()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_review_queue_holds_what_one_may_see_and_review(demo, role):
+    """GET /review-queue: exactly the submitted records (and changes proposed to approved
+    ones) of the reviewed layers that the role sees and may review; nothing for others."""
+    oracle = demo.oracle
+    with oracle.engine.connect() as conn:
+        proposed = {(t, rid) for t, rid in conn.execute(text(
+            "SELECT table_name, record_id FROM pending_changes"))}
+    expected = {(layer, rec.id) for layer in RECORD_LAYERS if layer not in CHILD_LAYERS
+                for rec in oracle.records[layer].values()
+                if (rec.status == "submitted" or (rec.status == "approved"
+                                                  and (layer, rec.id) in proposed))
+                and oracle.sees(role, rec) and oracle.may_write(role, "review", layer, rec)}
+    found, offset = [], 0
+    while True:
+        body = demo.client.get("/api/v1/review-queue", params={"offset": offset, "limit": 500},
+                               headers=demo.auth(role)).json()
+        found += body["items"]
+        offset += 500
+        if offset >= body["total"]:
+            break
+    assert body["total"] == len(found) == len(expected)
+    assert {(item["layer"], item["id"]) for item in found} == expected
+    if role in ("admin", "authority"):
+        assert expected, "the demo has submitted records for the reviewers"
+    at = [datetime.fromisoformat(item["at"]) for item in found]
+    assert at == sorted(at), "oldest first"
 
 
 def test_health_answers_anyone(demo):

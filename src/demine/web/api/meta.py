@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from demine.services import audit as audit_service
 from demine.services.checks import CHECKS, ERROR, WARNING, run_checks
 from demine.services.reads.stats import land_release_stats
+from demine.services.records import review_queue
 from demine.web.deps import ActorDep, DatabaseDep
 
 router = APIRouter(prefix="/api/v1")
@@ -40,6 +41,18 @@ def checks(actor: ActorDep, database: DatabaseDep,
         report = run_checks(uow, actor=actor)
     return report.page(checks=check, layer=layer, severity=severity, offset=offset,
                        limit=limit)
+
+
+@router.get("/review-queue", tags=["review"])
+def review(actor: ActorDep, database: DatabaseDep, layer: str | None = None,
+           offset: Annotated[int, Query(ge=0)] = 0,
+           limit: Annotated[int, Query(ge=1, le=review_queue.MAX_LIMIT)] = 100
+           ) -> dict[str, Any]:
+    """What waits for the caller's decision, oldest first: records submitted and changes
+    proposed to approved records that the caller may see and review (the authority and
+    administrators; an empty queue for others). Decide with ``POST /{layer}/{id}/review``."""
+    with database.read() as uow:
+        return review_queue.waiting(uow, actor=actor, layer=layer, offset=offset, limit=limit)
 
 
 @router.get("/audit", tags=["audit"])
