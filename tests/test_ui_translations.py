@@ -32,6 +32,16 @@ def source_ids() -> set[str]:
     return {m if isinstance(m, str) else m[0] for m in found}
 
 
+def _key(message) -> str:
+    """A message's id (a plural message: its singular)."""
+    return message.id if isinstance(message.id, str) else message.id[0]
+
+
+def _forms(message) -> tuple[str, ...]:
+    """A message's translation, or each of its plural forms."""
+    return (message.string,) if isinstance(message.string, str) else message.string
+
+
 def _catalog(lang: str):
     with (UI / "locale" / lang / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         return read_po(handle, locale=lang)
@@ -40,7 +50,7 @@ def _catalog(lang: str):
 def test_the_template_holds_every_message(source_ids):
     """messages.pot is up to date with the code (re-run pybabel extract when this fails)."""
     with (UI / "locale" / "messages.pot").open("rb") as handle:
-        pot = {m.id for m in read_po(handle) if m.id}
+        pot = {_key(m) for m in read_po(handle) if m.id}
     assert source_ids - pot == set(), "missing from messages.pot"
     assert pot - source_ids == set(), "no longer used"
 
@@ -49,9 +59,9 @@ def test_the_template_holds_every_message(source_ids):
 def test_every_message_is_translated(lang, source_ids):
     """No missing, empty or fuzzy message; placeholders kept (Babel's checks)."""
     catalog = _catalog(lang)
-    strings = {m.id: m for m in catalog if m.id}
+    strings = {_key(m): m for m in catalog if m.id}
     assert sorted(source_ids - set(strings)) == [], f"{lang}: missing"
-    empty = sorted(i for i in source_ids if not strings[i].string or strings[i].fuzzy)
+    empty = sorted(i for i in source_ids if not all(_forms(strings[i])) or strings[i].fuzzy)
     assert empty == [], f"{lang}: empty or fuzzy"
     problems = [(m.id, [str(e) for e in errors]) for m, errors in catalog.check()]
     assert problems == []

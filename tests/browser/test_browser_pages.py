@@ -137,7 +137,8 @@ def test_api_docs_render_every_operation(open_page, served):
 
 
 PAGES = {"login": "/login", "map": "/map", "docs": "/api/v1/docs", "not-found": NOT_FOUND,
-         "record": "/records/hazards/{id}"}
+         "record": "/records/hazards/{id}", "review": "/review",
+         "review-item": "/review/{waiting}"}
 
 
 def _goto(page, base: str, name: str, lang: str | None = None) -> None:
@@ -147,6 +148,11 @@ def _goto(page, base: str, name: str, lang: str | None = None) -> None:
         page.goto(f"{base}/map")
         first = page.evaluate("() => fetch('/api/v1/hazards?limit=1').then((r) => r.json())")
         path = path.format(id=first["items"][0]["id"])
+    if "{waiting}" in path:  # the oldest item waiting for the authority
+        page.goto(f"{base}/review")
+        first = page.evaluate("() => fetch('/api/v1/review-queue?limit=1').then((r) => r.json())")
+        item = first["items"][0]
+        path = path.format(waiting=f"{item['layer']}/{item['id']}")
     page.goto(f"{base}{path}" + (f"?lang={lang}" if lang else ""))
     _ready(page, name)
 
@@ -157,6 +163,8 @@ def _ready(page, name: str) -> None:
         wait_for_idle_map(page)
     elif name == "docs":
         page.wait_for_selector(".opblock")
+    elif name == "review-item" and page.locator("#review-map").count():
+        page.wait_for_function("() => window.demineReviewMap && window.demineReviewMap.loaded()")
 
 
 @pytest.mark.parametrize("name", sorted(PAGES))
@@ -189,3 +197,22 @@ def test_screenshots(open_page, served, lang, width):
             continue
         _goto(page, served.url, name, lang)
         screenshot(page, f"{name}-{width}-{lang}")
+
+
+def test_review_a_submission_from_the_keyboard(open_page, served):
+    """The review page draws the submitted geometry on its map, and the A key approves it:
+    the queue then says so and holds one item fewer."""
+    page = open_page(role="authority").page
+    page.goto(f"{served.url}/review")
+    before = int(page.get_attribute("[data-total]", "data-total"))
+    assert before > 0
+    first = page.evaluate("() => fetch('/api/v1/review-queue?limit=1').then((r) => r.json())")
+    item = first["items"][0]
+    page.goto(f"{served.url}/review/{item['layer']}/{item['id']}")
+    if page.locator("#review-map").count():
+        page.wait_for_function("() => window.demineReviewMap && window.demineReviewMap.loaded()"
+                               " && window.demineReviewMap.queryRenderedFeatures().length > 0")
+    page.keyboard.press("a")
+    page.wait_for_url("**/review?done=*")
+    assert "approved" in page.inner_text("[role=status]")
+    assert int(page.get_attribute("[data-total]", "data-total")) == before - 1

@@ -11,9 +11,11 @@ from sqlalchemy import and_, func, literal, select, union_all
 
 from demine.domain.actors import Actor
 from demine.domain.entities import ENTITIES, RECORD
-from demine.domain.errors import Invalid, Problem
-from demine.services.access.permissions import visible
-from demine.services.access.require import allowed
+from demine.domain.errors import Conflict, Invalid, Problem
+from demine.services.access.permissions import redact, visible
+from demine.services.access.require import allowed, require
+from demine.services.records import proposals
+from demine.services.records.crud import get_record
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import organisations, pending_changes, table
 
@@ -64,3 +66,44 @@ def waiting(uow: UnitOfWork, *, actor: Actor, layer: str | None = None, offset: 
               "organisation": r["organisation"], "by": r["by"], "at": r["at"],
               "version": r["version"]} for r in rows]
     return {"items": items, "total": total}
+
+
+# What the reviewer compares: stored fields that describe the record, not its bookkeeping.
+BOOKKEEPING = ("id", "version", "review_status", "review_note", "recorded_at", "recorded_by",
+               "pending_change")
+
+
+def decision(uow: UnitOfWork, *, actor: Actor, layer: str, record_id: int) -> dict[str, Any]:
+    """What ``actor`` is asked to decide on one record: the version that counts now
+    (``current``, None for a record never approved) beside the one proposed (``proposed``,
+    None for a proposed deletion), the fields that differ, and the record's version (the
+    decision names it, so that a change made meanwhile is not approved unseen).
+
+    Not found for a record ``actor`` may not see (as for none); the rule's refusal for one it
+    sees but may not review; Conflict when nothing waits on it."""
+    if layer not in reviewed_layers():
+        raise Invalid(Problem("request", "layer", f"{layer!r} is not reviewed"))
+    row = get_record(uow, actor=actor, layer=layer, record_id=record_id)
+    row.pop("pending_change", None)
+    require(actor, "record.review", row, layer=layer)
+    label = f"{ENTITIES[layer].label} {row['code']}"
+    if row["review_status"] == "submitted":
+        kind, current, proposed = "submitted", None, row
+    else:
+        waiting = proposals.pending(uow, layer, record_id) if \
+            row["review_status"] == "approved" else None
+        if waiting is None:
+            raise Conflict(f"nothing waits for review on {label} ({row['review_status']})")
+        kind, current = KINDS[waiting["action"]], row
+        proposed = None if waiting["action"] == "delete" else \
+            {**row, **redact(actor, layer, waiting["changes"])}
+        row = {**row, "proposed_by": waiting["proposed_by"], "proposed_at":
+               waiting["proposed_at"]}
+    fields = [k for k in (proposed or current) if k not in BOOKKEEPING]
+    changed = [k for k in fields if current is None or proposed is None
+               or current.get(k) != proposed.get(k)]
+    return {"layer": layer, "id": record_id, "code": row["code"], "label": label,
+            "kind": kind, "version": row["version"], "current": current,
+            "proposed": proposed, "fields": fields, "changed": changed,
+            "by": row.get("proposed_by", row["recorded_by"]),
+            "at": row.get("proposed_at", row["recorded_at"])}

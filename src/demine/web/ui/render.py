@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse
 from demine import __version__
 from demine.services.access.require import allowed
 from demine.services.loading.reference_data import list_organisations
+from demine.services.records.review_queue import waiting
 from demine.web.deps import CSRF_COOKIE, SESSION_COOKIE
 from demine.web.ui import i18n
 from demine.web.ui.i18n import N_
@@ -42,7 +43,7 @@ class NavItem:
 NAV = (NavItem("map", N_("Map"), "/map", signed_in_only=False),
        NavItem("dashboard", N_("Dashboard"), None, signed_in_only=False),
        NavItem("records", N_("Records"), None),
-       NavItem("review", N_("Review"), None),
+       NavItem("review", N_("Review"), "/review"),
        NavItem("reports", N_("Reports"), None),
        NavItem("admin", N_("Admin"), None, admin_only=True))
 
@@ -75,6 +76,14 @@ def _organisation_name(request: Request, organisation_id: int | None) -> str | N
     return None
 
 
+def _waiting(request: Request, actor) -> int | None:
+    """How many items wait for ``actor``'s decision (the top bar's "Review (n)")."""
+    if actor.is_anonymous:
+        return None
+    with request.app.state.database.read() as uow:
+        return waiting(uow, actor=actor, limit=0)["total"]
+
+
 def page(request: Request, visitor: Visitor, template: str, *, current: str | None = None,
          status_code: int = 200, headers: dict[str, str] | None = None,
          **context: Any) -> HTMLResponse:
@@ -90,7 +99,7 @@ def page(request: Request, visitor: Visitor, template: str, *, current: str | No
         "organisation": _organisation_name(request, actor.organisation_id),
         "role": ROLES.get(actor.role or "", actor.role or ""), "nav": nav, "current": current,
         "csrf": session_csrf(request), "switch_fields": switch_fields,
-        "path": request.url.path,
+        "path": request.url.path, "review_count": _waiting(request, actor),
     }
     token = i18n.use(lang)
     try:

@@ -40,6 +40,18 @@ def visitor(request: Request) -> Visitor:
         return Visitor(Actor.anonymous(), stale_session=True)
 
 
+def form_visitor(request: Request) -> Visitor:
+    """The actor of a page form's POST, read from the session as for a GET (a form cannot
+    send the API's X-CSRF-Token header): check the form's token with ``session_form_valid``
+    before acting as it."""
+    session = request.cookies.get(SESSION_COOKIE, "")
+    if not session:
+        return Visitor(Actor.anonymous())
+    with request.app.state.database.read() as uow:
+        actor = accounts.actor_for_token(uow, session, kind="session")
+    return Visitor(actor) if actor is not None else Visitor(Actor.anonymous(), True)
+
+
 def session_csrf(request: Request) -> str:
     """The CSRF token of the browser's session (its cookie), for the page's forms."""
     return request.cookies.get(CSRF_COOKIE, "")
