@@ -65,8 +65,10 @@ for (const canvas of holder.querySelectorAll("canvas[data-chart]")) {
 function sortBy(table, button) {
   const header = button.closest("th");
   const column = [...header.parentElement.children].indexOf(header);
-  const descending = header.getAttribute("aria-sort") !== "descending";
   const numeric = button.dataset.sort === "number";
+  const current = header.getAttribute("aria-sort");
+  // a new column: names A to Z, figures largest first; the same column again: reversed
+  const descending = current === "none" ? numeric : current === "ascending";
   const key = (row) => {
     const cell = row.children[column];
     return numeric ? Number(cell.dataset.sortValue) : cell.textContent.trim();
