@@ -21,6 +21,7 @@ function dataset(series, horizontal) {
     borderColor: series.colour,
     borderWidth: hatched ? 2 : 0,
     borderSkipped: horizontal ? "start" : "bottom",
+    maxBarThickness: 56,
   };
 }
 
