@@ -136,7 +136,8 @@ def test_error_pages_are_html_for_browsers_and_json_for_the_api(client):
     assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
 
 
-@pytest.mark.parametrize("path", ["/login", "/map", "/api/v1/docs", "/no/such/page"])
+@pytest.mark.parametrize("path", ["/login", "/map", "/dashboard", "/api/v1/docs",
+                                  "/no/such/page"])
 def test_pages_run_under_the_strict_csp(client, path):
     """No inline script, style or event handler; every script from this server."""
     response = client.get(path, headers=HTML)

@@ -17,6 +17,7 @@ from demine.cli.common import (
     reported,
 )
 from demine.domain.actors import Actor
+from demine.services.loading.reference_data import organisation_codes
 from demine.services.reads import stats as stats_service
 
 out = LazyConsole()
@@ -31,6 +32,15 @@ def _parse_date(value: str | None) -> date | None:
         raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _organisation(uow, code: str | None) -> int | None:
+    if code is None:
+        return None
+    for organisation_id, known in organisation_codes(uow).items():
+        if known == code:
+            return organisation_id
+    raise typer.BadParameter(f"no organisation has the code {code!r}")
+
+
 def stats(
     db: DbOption = None,
     database_url: UrlOption = None,
@@ -39,6 +49,9 @@ def stats(
     ] = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="figures as recorded at the end of DATE")
+    ] = None,
+    org: Annotated[
+        str | None, typer.Option("--org", help="only this organisation's hazards and finds (code)")
     ] = None,
     as_json: JsonOption = False,
 ):
@@ -49,7 +62,10 @@ def stats(
     with reported():
         database = open_database(db, database_url)
         with database.read() as uow:
-            result = stats_service.land_release_stats(uow, actor=Actor.system(), by=by, as_of=when)
+            organisation_id = _organisation(uow, org)
+            result = stats_service.land_release_stats(uow, actor=Actor.system(), by=by,
+                                                      as_of=when,
+                                                      organisation_id=organisation_id)
     if as_json:
         print_json(result)
         return

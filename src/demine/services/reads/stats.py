@@ -26,14 +26,17 @@ GROUPINGS = ("region", "org", "year", "month")
 
 
 def land_release_stats(
-    uow: UnitOfWork, *, actor: Actor, by: str | None = None, as_of: date | None = None
+    uow: UnitOfWork, *, actor: Actor, by: str | None = None, as_of: date | None = None,
+    organisation_id: int | None = None,
 ) -> dict[str, Any]:
-    """Totals, EO destroyed by category, and per-group figures when ``by`` is given."""
+    """Totals, EO destroyed by category, and per-group figures when ``by`` is given; with
+    ``organisation_id``, of that organisation's hazards and finds only (among those seen)."""
     as_of = check_query_day(as_of, "as_of", uow.latest_day)
     at = end_of_day(as_of)
-    hz = versions_at(uow, actor, "hazards", at,
-                     ("id", "admin_area_id", "organisation_id", "reported_on", *LEDGER))
-    eo = eo_destroyed(uow, actor, at)
+    hz = _of(versions_at(uow, actor, "hazards", at,
+                         ("id", "admin_area_id", "organisation_id", "reported_on", *LEDGER)),
+             organisation_id)
+    eo = _of(eo_destroyed(uow, actor, at), organisation_id)
     totals = _ledger_row(uow.conn.execute(select(*[func.coalesce(func.sum(hz.c[c]), 0.0)
                                                    for c in LEDGER])).one())
     groups = _groups(uow, actor, by, at, hz, eo) if by else None
@@ -48,6 +51,13 @@ def land_release_stats(
     if actor.organisation_id is not None and at is None:
         result["own_unapproved"] = _own_unapproved(uow, actor)
     return result
+
+
+def _of(rows, organisation_id: int | None):
+    """``rows`` (a subquery with an organisation_id column), of one organisation if given."""
+    if organisation_id is None:
+        return rows
+    return select(rows).where(rows.c.organisation_id == organisation_id).subquery()
 
 
 def eo_destroyed(uow: UnitOfWork, actor: Actor, at: datetime | None):

@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from demine.web.ui import docs, errors, pages, review
+from demine.web.ui import dashboard, docs, errors, pages, review
 from demine.web.ui.basemap import BasemapPolicy
 from demine.web.ui.settings import UiSettings
 
@@ -20,6 +20,7 @@ def install(app: FastAPI, settings: UiSettings | None = None) -> None:
     """Mount the pages, the static files and the HTML error pages on ``app``."""
     app.state.ui_settings = settings or UiSettings()
     app.include_router(pages.router)
+    app.include_router(dashboard.router)
     app.include_router(review.router)
     app.include_router(docs.router)
     app.mount("/static/ui", StaticFiles(directory=OWN_STATIC), name="ui-static")

@@ -16,7 +16,7 @@ from gettext import NullTranslations
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -150,3 +150,10 @@ def cell(value: object) -> str:
 def moment(value: datetime | None, form: str = "medium") -> str:
     """A date and time as the locale writes them."""
     return "" if value is None else format_datetime(value, format=form, locale=_locale())
+
+
+def period_label(key: str) -> str:
+    """A year ("2025") or month ("2025-03") of the statistics as the locale writes it."""
+    if len(key) == 7:
+        return format_skeleton("yMMM", date(int(key[:4]), int(key[5:]), 1), locale=_locale())
+    return key
