@@ -282,3 +282,27 @@ def test_review_a_submission_from_the_keyboard(open_page, served):
     page.wait_for_url("**/review?done=*")
     assert "approved" in page.inner_text("[role=status]")
     assert int(page.get_attribute("[data-total]", "data-total")) == before - 1
+
+
+def _baseline_shown(page) -> float:
+    return float(page.get_attribute("[data-stat=baseline_m2]", "data-value"))
+
+
+def test_approving_a_submission_changes_the_dashboard(open_page, served):
+    """A submitted hazard counts in no dashboard figure; approved on the review page, the
+    dashboard's baseline grows by exactly its area."""
+    page = open_page(role="authority").page
+    page.goto(f"{served.url}/dashboard")
+    wait_for_charts(page)
+    before = _baseline_shown(page)
+    waiting = page.evaluate("() => fetch('/api/v1/review-queue?layer=hazards&limit=100')"
+                            ".then((r) => r.json())")
+    item = next(i for i in waiting["items"] if i["kind"] == "submitted")
+    hazard = page.evaluate(f"() => fetch('/api/v1/hazards/{item['id']}').then((r) => r.json())")
+    assert hazard["review_status"] == "submitted" and hazard["baseline_m2"] > 0
+    page.goto(f"{served.url}/review/hazards/{item['id']}")
+    page.click("button[value=approve]")
+    page.wait_for_url("**/review?done=*")
+    page.goto(f"{served.url}/dashboard")
+    wait_for_charts(page)
+    assert _baseline_shown(page) == pytest.approx(before + hazard["baseline_m2"], abs=0.01)
