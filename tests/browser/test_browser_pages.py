@@ -202,6 +202,7 @@ def test_dashboard_remaining_table_sorts_with_its_chart(open_page, served):
 
 PAGES = {"login": "/login", "map": "/map", "dashboard": "/dashboard", "docs": "/api/v1/docs",
          "not-found": NOT_FOUND, "record": "/records/hazards/{id}", "review": "/review",
+         "records": "/records", "hazard-list": "/records/hazards",
          "review-item": "/review/{waiting}"}
 
 

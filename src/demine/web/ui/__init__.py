@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from demine.web.ui import dashboard, docs, errors, pages, review
+from demine.web.ui import dashboard, docs, errors, pages, records_list, review
 from demine.web.ui.basemap import BasemapPolicy
 from demine.web.ui.settings import UiSettings
 
@@ -22,6 +22,7 @@ def install(app: FastAPI, settings: UiSettings | None = None) -> None:
     app.include_router(pages.router)
     app.include_router(dashboard.router)
     app.include_router(review.router)
+    app.include_router(records_list.router)
     app.include_router(docs.router)
     app.mount("/static/ui", StaticFiles(directory=OWN_STATIC), name="ui-static")
     # check_dir=False: the app starts before `make assets` ran; the pages then lack their map

@@ -42,7 +42,7 @@ class NavItem:
 # The top bar of UI.md. Pages still to come are listed without a link until they exist.
 NAV = (NavItem("map", N_("Map"), "/map", signed_in_only=False),
        NavItem("dashboard", N_("Dashboard"), "/dashboard", signed_in_only=False),
-       NavItem("records", N_("Records"), None),
+       NavItem("records", N_("Records"), "/records", signed_in_only=False),
        NavItem("review", N_("Review"), "/review"),
        NavItem("reports", N_("Reports"), None),
        NavItem("admin", N_("Admin"), None, admin_only=True))
