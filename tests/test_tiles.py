@@ -24,10 +24,10 @@ MVT = "application/vnd.mapbox-vector-tile"
 BUFFER = 64 / 4096  # of a tile, each side
 PIXEL = 4096 / 256  # grid cells in a pixel of a 256-pixel tile: the simplification tolerance
 ACTORS = ("anonymous", "operator", "admin")
-PROPERTIES = {"hazards": {"id", "code", "name", "hazard_type", "status", "sensitivity",
-                          "review_status"},
-              "eo_finds": {"id", "code", "category", "model_code", "disposal", "sensitivity",
-                           "review_status"}}
+PROPERTIES = {"hazards": {"id", "code", "name", "hazard_type", "status", "reported_on",
+                          "organisation_id", "sensitivity", "review_status"},
+              "eo_finds": {"id", "code", "category", "model_code", "disposal",
+                           "organisation_id", "sensitivity", "review_status"}}
 
 
 @pytest.fixture

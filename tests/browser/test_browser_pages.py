@@ -307,3 +307,40 @@ def test_approving_a_submission_changes_the_dashboard(open_page, served):
     page.goto(f"{served.url}/dashboard")
     wait_for_charts(page)
     assert _baseline_shown(page) == pytest.approx(before + hazard["baseline_m2"], abs=0.01)
+
+
+def _drawn_hazards(page) -> list[dict]:
+    return page.evaluate("() => window.demineMap.queryRenderedFeatures({layers: "
+                         "['hazards-fill']}).map((f) => f.properties)")
+
+
+def test_filters_change_what_the_map_draws(open_page, served):
+    """Each filter keeps only the hazards it asks for on the map, and the URL keeps it."""
+    page = open_page(role="authority").page
+    page.goto(f"{served.url}/map")
+    wait_for_map(page)
+    wait_for_idle_map(page)
+    everything = _drawn_hazards(page)
+    assert {h["status"] for h in everything} >= {"open", "closed"}
+    page.select_option("#mf-status", "closed")
+    page.wait_for_function("() => window.demineMap.queryRenderedFeatures({layers: "
+                           "['hazards-fill']}).every((f) => f.properties.status === 'closed')")
+    closed = _drawn_hazards(page)
+    assert 0 < len(closed) < len(everything)
+    assert "mf-status=closed" in page.url
+    page.click("#mf-reset")
+    organisation = everything[0]["organisation_id"]
+    page.select_option("#mf-org", str(organisation))
+    page.wait_for_function("(id) => window.demineMap.queryRenderedFeatures({layers: "
+                           "['hazards-fill']}).every((f) => f.properties.organisation_id === id)",
+                           arg=organisation)
+    assert _drawn_hazards(page)
+    page.click("#mf-reset")
+    days = sorted(str(h["reported_on"]) for h in everything)
+    middle = days[len(days) // 2]
+    page.fill("#mf-from", middle)
+    page.dispatch_event("#mf-from", "change")
+    page.wait_for_function("(day) => window.demineMap.queryRenderedFeatures({layers: "
+                           "['hazards-fill']}).every((f) => String(f.properties.reported_on) "
+                           ">= day)", arg=middle)
+    assert 0 < len(_drawn_hazards(page)) < len(everything)

@@ -126,7 +126,7 @@ _COMMON = (
 REGISTRY: dict[str, Entity] = {}
 # The layers written directly (REST, OGC API transactions, imports): all but derived ones.
 ENTITIES: dict[str, Entity] = {}
-_TILE_RECORD = ("sensitivity", "review_status")
+_TILE_RECORD = ("organisation_id", "sensitivity", "review_status")
 
 
 def _register(entity: Entity) -> Entity:
@@ -160,7 +160,7 @@ HAZARDS = _register(
         ledger=True,
         date_field="reported_on",
         type_field="hazard_type",
-        tiles=Tiles(("id", "code", "name", "hazard_type", "status", *_TILE_RECORD),
+        tiles=Tiles(("id", "code", "name", "hazard_type", "status", "reported_on", *_TILE_RECORD),
                     "Hazardous areas: suspected (SHA) and confirmed (CHA), by status"),
         collection=Collection(
             "Hazardous areas",

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from demine.domain.entities import REGISTRY
 from demine.domain.errors import NotFound, Throttled, Unauthenticated
 from demine.services.access import accounts, signin
-from demine.services.loading.reference_data import organisation_codes
+from demine.services.loading.reference_data import list_organisations, organisation_codes
 from demine.services.reads.queries import ListQuery, list_records
 from demine.services.records import crud as record_service
 from demine.services.tiles import service as tile_service
@@ -32,6 +32,7 @@ from demine.web.ui.session import (
     session_form_valid,
     visitor,
 )
+from demine.web.ui.vocabulary import options
 
 router = APIRouter(include_in_schema=False)
 WRONG = N_("Wrong e-mail or password.")
@@ -145,10 +146,13 @@ def map_page(request: Request) -> Response:
                                       query=ListQuery(limit=1))[1] for layer in COUNTED}
         extent = tile_service.tilejson(uow, actor=seen.actor, layer="admin_areas",
                                        tiles_url="")["bounds"]
+        organisations = [(o["id"], o["code"], o["name"]) for o in list_organisations(uow)]
     settings = request.app.state.ui_settings
     return page(request, seen, "map.html", current="map", layers=map_style.PANEL,
                 legend=map_style.legend, popup_labels=map_style.popup_labels,
-                counts=counts, extent=extent,
+                counts=counts, extent=extent, organisations=organisations,
+                statuses=options("hazards", "status"),
+                types=options("hazards", "hazard_type"),
                 as_of=datetime.now(UTC), basemap=bool(settings.basemap_url))
 
 

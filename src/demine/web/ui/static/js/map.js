@@ -100,3 +100,48 @@ map.on("load", () => {
   }
   element.dataset.ready = "true";
 });
+
+// Filters (organisation, hazard status and type, reported between two dates): each control
+// names the tile property it tests and the layers it applies to; the URL keeps them.
+const controls = [...document.querySelectorAll("[data-filter]")];
+
+function expressionFor(control) {
+  const value = control.value;
+  if (!value) return null;
+  const field = ["get", control.dataset.filter];
+  if (control.dataset.filter === "organisation_id") return ["==", field, Number(value)];
+  if (control.dataset.op) return [control.dataset.op, ["to-string", field], value];
+  return ["==", field, value];
+}
+
+function applyFilters() {
+  const byLayer = {};
+  for (const control of controls) {
+    const test = expressionFor(control);
+    if (!test) continue;
+    for (const name of control.dataset.layers.split(" ")) (byLayer[name] ||= []).push(test);
+  }
+  for (const name of ["hazards", "land_releases", "activities", "eo_finds"]) {
+    const tests = byLayer[name] || [];
+    for (const layer of styleLayersOf(name)) {
+      map.setFilter(layer.id, tests.length ? ["all", ...tests] : null);
+    }
+  }
+  const params = new URLSearchParams(window.location.search);
+  for (const control of controls) {
+    if (control.value) params.set(control.id, control.value); else params.delete(control.id);
+  }
+  const query = params.toString();
+  window.history.replaceState(null, "", window.location.pathname + (query ? `?${query}` : ""));
+}
+
+const asked = new URLSearchParams(window.location.search);
+for (const control of controls) {
+  if (asked.get(control.id)) control.value = asked.get(control.id);
+  control.addEventListener("change", () => applyFilters());
+}
+document.getElementById("mf-reset").addEventListener("click", () => {
+  for (const control of controls) control.value = "";
+  applyFilters();
+});
+map.on("load", () => applyFilters());
