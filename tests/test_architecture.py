@@ -318,6 +318,8 @@ NOT_RULES = {
                                           "tiles",
     ("demine.web.ui.pages", "is_anonymous"): "the sign-in form sends a signed-in user on",
     ("demine.web.ui.pages", "scopes"): "a session from the form keeps the user's scopes",
+    ("demine.web.ui.forms", "is_anonymous"): "the edit form sends a visitor who is not signed "
+                                             "in to the sign-in form",
     ("demine.web.ui.review", "is_anonymous"): "the review pages send a visitor who is not "
                                               "signed in to the sign-in form",
     ("demine.web.ui.render", "is_anonymous"): "the top bar shows sign-in or the user's menu",

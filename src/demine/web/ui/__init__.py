@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from demine.web.ui import dashboard, docs, errors, pages, records_list, review
+from demine.web.ui import dashboard, docs, errors, forms, pages, records_list, review
 from demine.web.ui.basemap import BasemapPolicy
 from demine.web.ui.settings import UiSettings
 
@@ -19,6 +19,7 @@ VENDOR_STATIC = Path(__file__).parent.parent / "static" / "vendor"
 def install(app: FastAPI, settings: UiSettings | None = None) -> None:
     """Mount the pages, the static files and the HTML error pages on ``app``."""
     app.state.ui_settings = settings or UiSettings()
+    app.include_router(forms.router)
     app.include_router(pages.router)
     app.include_router(dashboard.router)
     app.include_router(review.router)

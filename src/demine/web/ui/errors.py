@@ -18,6 +18,9 @@ MACHINE_PATHS = ("/api/", "/ogc", "/tiles/", "/static/", "/healthz", "/map/style
 log = logging.getLogger("demine.web.ui")
 
 TEXT = {
+    403: (N_("Not allowed"),
+          N_("Your account may not do this. If your work needs it, ask your organisation's "
+             "administrator.")),
     404: (N_("Page not found"),
           N_("There is no such page, or it is not one you may see. Check the address, or go "
              "back to the map.")),
