@@ -6,6 +6,7 @@ a record one may not see answers as one that does not exist."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -150,3 +151,64 @@ def test_a_form_without_the_sessions_token_changes_nothing(app, demo_template):
                                    "name": "Forged"}, headers=HTML)
     assert forged.status_code == 403
     assert read(f"/api/v1/hazards/{hazard['id']}").json()["name"] == hazard["name"]
+
+
+def _inside(read) -> tuple[float, float]:
+    from shapely.geometry import shape
+    first = read("/api/v1/hazards?limit=1").json()["items"][0]
+    return shape(first["geometry"]).centroid.coords[0]
+
+
+def _square(x: float, y: float, size: float = 0.002) -> str:
+    return json.dumps({"type": "Polygon", "coordinates": [[
+        [x, y], [x + size, y], [x + size, y + size], [x, y + size], [x, y]]]})
+
+
+def test_a_new_record_from_the_form_is_stored_as_submitted(app, demo_template):
+    read = api(app, demo_template, "operator")
+    before = read("/api/v1/hazards?limit=1").json()["total"]
+    x, y = _inside(read)
+    page = browser(app, "operator")
+    fields = form_of(page, "/records/hazards/new")
+    made = page.post("/records/hazards/new", headers=HTML, follow_redirects=False, data={
+        **fields, "hazard_type": "SHA", "reported_on": "2025-05-01", "name": "Drawn field",
+        "geometry": _square(x + 0.03, y + 0.03)})
+    assert made.status_code == 303, made.text
+    record_id = int(re.search(r"/records/hazards/(\d+)\?created=1", made.headers["location"])
+                    .group(1))
+    stored = read(f"/api/v1/hazards/{record_id}").json()
+    assert stored["name"] == "Drawn field" and stored["review_status"] == "submitted"
+    assert stored["baseline_m2"] > 0
+    assert read("/api/v1/hazards?limit=1").json()["total"] == before + 1
+
+
+def test_a_refused_new_record_names_its_fields_and_stores_nothing(app, demo_template):
+    read = api(app, demo_template, "operator")
+    before = read("/api/v1/hazards?limit=1").json()["total"]
+    x, y = _inside(read)
+    bowtie = json.dumps({"type": "Polygon", "coordinates": [[
+        [x, y], [x + 0.002, y + 0.002], [x + 0.002, y], [x, y + 0.002], [x, y]]]})
+    page = browser(app, "operator")
+    fields = form_of(page, "/records/hazards/new")
+    refused = page.post("/records/hazards/new", headers=HTML, data={
+        **fields, "hazard_type": "", "reported_on": "2025-05-01", "geometry": bowtie})
+    assert refused.status_code == 422
+    for name in ("geometry", "hazard_type"):
+        field = re.search(rf'<div class="field invalid" data-field="{name}">(.*?)</details>|'
+                          rf'<div class="field invalid" data-field="{name}">(.*?)</div>',
+                          refused.text, re.S)
+        assert field, name
+    assert "elf-intersect" in refused.text  # the server's reason for the drawn area
+    assert read("/api/v1/hazards?limit=1").json()["total"] == before
+    unreadable = page.post("/records/hazards/new", headers=HTML, data={
+        **fields, "hazard_type": "SHA", "reported_on": "2025-05-01", "geometry": "{nope"})
+    assert unreadable.status_code == 422 and "not GeoJSON" in unreadable.text
+
+
+def test_who_may_not_create_gets_no_form(app, demo_template):
+    viewer = browser(app, "viewer")
+    assert viewer.get("/records/hazards/new", headers=HTML).status_code == 403
+    assert "/records/hazards/new" not in viewer.get("/records/hazards", headers=HTML).text
+    anonymous = TestClient(app, base_url="http://127.0.0.1")
+    assert anonymous.get("/records/hazards/new", headers=HTML,
+                         follow_redirects=False).status_code == 303

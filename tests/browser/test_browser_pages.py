@@ -203,6 +203,7 @@ def test_dashboard_remaining_table_sorts_with_its_chart(open_page, served):
 PAGES = {"login": "/login", "map": "/map", "dashboard": "/dashboard", "docs": "/api/v1/docs",
          "not-found": NOT_FOUND, "record": "/records/hazards/{id}", "review": "/review",
          "records": "/records", "hazard-list": "/records/hazards",
+         "hazard-new": "/records/hazards/new",
          "review-item": "/review/{waiting}"}
 
 
@@ -232,6 +233,8 @@ def _ready(page, name: str) -> None:
         page.wait_for_function("() => window.demineReviewMap && window.demineReviewMap.loaded()")
     elif name == "dashboard":
         wait_for_charts(page)
+    elif name == "hazard-new":
+        page.wait_for_selector("#draw-map[data-ready=true]")
 
 
 @pytest.mark.parametrize("name", sorted(PAGES))
@@ -344,3 +347,43 @@ def test_filters_change_what_the_map_draws(open_page, served):
                            "['hazards-fill']}).every((f) => String(f.properties.reported_on) "
                            ">= day)", arg=middle)
     assert 0 < len(_drawn_hazards(page)) < len(everything)
+
+
+def test_draw_a_new_hazard_and_see_a_refusal(open_page, served):
+    """A hazard drawn on the new-record form's map is saved (the record page follows); a
+    self-intersecting area is refused by the server, whose reason shows next to the field."""
+    seen = open_page(role="operator")
+    seen.expected.append("status of 422")  # the refused form comes back as 422
+    page = seen.page
+    page.goto(f"{served.url}/records/hazards/new")
+    page.wait_for_selector("#draw-map[data-ready=true]")
+    box = page.locator("#draw-map").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    corners = [(cx - 40, cy - 30), (cx + 40, cy - 30), (cx + 40, cy + 30), (cx - 40, cy + 30)]
+    for x, y in corners + corners[:1]:
+        page.mouse.click(x, y)
+        page.wait_for_timeout(150)
+    page.wait_for_selector("#draw-map[data-drawn=true]")
+    drawn = json.loads(page.input_value("#f-geometry"))
+    assert drawn["type"] == "Polygon" and len(drawn["coordinates"][0]) == 5
+    page.select_option("#f-hazard_type", "SHA")
+    page.fill("#f-reported_on", "2025-05-01")
+    page.fill("#f-name", "Drawn in the browser")
+    page.click("button.primary[type=submit]")
+    page.wait_for_url("**/records/hazards/*?created=1")
+    record_id = page.url.split("/records/hazards/")[1].split("?")[0]
+    stored = page.evaluate(f"() => fetch('/api/v1/hazards/{record_id}').then((r) => r.json())")
+    assert stored["name"] == "Drawn in the browser" and stored["review_status"] == "submitted"
+
+    page.goto(f"{served.url}/records/hazards/new")
+    page.wait_for_selector("#draw-map[data-ready=true]")
+    x, y = drawn["coordinates"][0][0]
+    bowtie = {"type": "Polygon", "coordinates": [[[x, y], [x + 0.002, y + 0.002],
+                                                  [x + 0.002, y], [x, y + 0.002], [x, y]]]}
+    page.click("summary")
+    page.fill("#f-geometry", json.dumps(bowtie))
+    page.select_option("#f-hazard_type", "SHA")
+    page.fill("#f-reported_on", "2025-05-01")
+    page.click("button.primary[type=submit]")
+    page.wait_for_selector("#e-geometry")
+    assert "intersect" in page.inner_text("#e-geometry")

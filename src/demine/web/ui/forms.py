@@ -1,13 +1,15 @@
-"""The edit form of a record: ``/records/{layer}/{id}/edit``. Each field of the layer (from
-the registry) as an input of its kind, filled with the stored value; what the user changed
-goes to the one write path (``services.records.crud.update_record``, as the API's PATCH) naming
-the version the form was made from, and the server's finding about each field is shown next
-to it. An edit of an approved record by an operator waits for the authority (the record
-page says so). No SQL and no permission logic here.
+"""The create and edit forms of a record: ``/records/{layer}/new`` (the fields, and the
+geometry drawn on a map or pasted as GeoJSON) and ``/records/{layer}/{id}/edit``. Each field
+of the layer (from the registry) is an input of its kind, filled with the stored value; what
+the user wrote goes to the one write path (``services.records.crud``, as the API's POST and
+PATCH, an edit naming the version the form was made from), and the server's finding about
+each field is shown next to it. An edit of an approved record by an operator waits for the
+authority (the record page says so). No SQL and no permission logic here.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -24,10 +26,12 @@ from demine.domain.errors import (
     NotFound,
     PermissionDenied,
     PreconditionFailed,
+    Problem,
 )
 from demine.domain.permissions import sees_personal_data
 from demine.services.access.require import allowed
-from demine.services.records.crud import get_record, update_record
+from demine.services.records.crud import create_record, get_record, update_record
+from demine.web.api.serialise import geometry_in
 from demine.web.ui.errors import error_page
 from demine.web.ui.i18n import N_
 from demine.web.ui.records_list import title
@@ -106,6 +110,93 @@ def _inputs(actor, layer: str, row: dict[str, Any], sent: dict[str, str] | None,
 
 def _to_login(request: Request) -> RedirectResponse:
     return RedirectResponse("/login?" + urlencode({"next": request.url.path}), status_code=303)
+
+
+GEOMETRY_HINT = {"Polygon": N_("Draw the area on the map: click each corner, then the first "
+                               "corner again to close it."),
+                 "Point": N_("Click on the map where it is."),
+                 "LineString": N_("Draw the line on the map: click each point, then the last "
+                                  "point again to end it.")}
+
+
+@router.get("/records/{layer}/new")
+def new_form(request: Request, layer: str) -> Response:
+    """An empty form for a new record of ``layer`` (with a map to draw its geometry)."""
+    return _new(request, visitor(request), layer)
+
+
+def _new(request: Request, seen: Visitor, layer: str, *, sent: dict[str, str] | None = None,
+         errors: dict[str, str] | None = None, message: str | None = None, reason: str = "",
+         status_code: int = 200) -> Response:
+    if seen.actor.is_anonymous:
+        return _to_login(request)
+    if layer not in ENTITIES:
+        return error_page(request, 404)
+    if not allowed(seen.actor, "record.create", None, layer=layer):
+        return error_page(request, 403)
+    entry = ENTITIES[layer]
+    blank = {f.name: None for f in entry.fields}
+    errors = errors or {}
+    inputs = _inputs(seen.actor, layer, blank, sent or {}, errors)
+    shown = {i.name for i in inputs} | {"geometry"}
+    kind = entry.geometry[0] if entry.geometry else None
+    return page(request, seen, "record_new.html", current="records", layer=layer,
+                layer_title=title(layer), inputs=inputs, geometry_kind=kind,
+                geometry=(sent or {}).get("geometry", ""), geometry_error=errors.get("geometry"),
+                geometry_hint=GEOMETRY_HINT.get(kind or ""),
+                others={k: v for k, v in errors.items() if k not in shown},
+                message=message, reason=reason, status_code=status_code)
+
+
+@router.post("/records/{layer}/new")
+async def create(request: Request, layer: str) -> Response:
+    """Store the new record; to its page, or back to the form with the server's findings."""
+    fields = await form(request)
+    seen = await run_in_threadpool(form_visitor, request)
+    if not await run_in_threadpool(session_form_valid, request, fields.get("csrf_token", "")):
+        return await run_in_threadpool(_new, request, seen, layer, sent=fields, message=STALE,
+                                       status_code=403)
+    if layer not in ENTITIES:
+        return error_page(request, 404)
+    try:
+        row = await run_in_threadpool(_create, request, seen, layer, fields)
+    except Invalid as exc:
+        errors: dict[str, str] = {}
+        for problem in exc.problems:
+            errors.setdefault(problem.field, problem.reason)
+        return await run_in_threadpool(_new, request, seen, layer, sent=fields, errors=errors,
+                                       status_code=422)
+    except PermissionDenied:
+        return error_page(request, 403)
+    except Conflict as exc:
+        return await run_in_threadpool(_new, request, seen, layer, sent=fields,
+                                       message=REFUSED, reason=str(exc), status_code=409)
+    return RedirectResponse(f"/records/{layer}/{row['id']}?created=1", status_code=303)
+
+
+def _create(request: Request, seen: Visitor, layer: str, fields: dict[str, str]) -> dict:
+    data: dict[str, Any] = {f.name: fields[f.name].strip() for f in
+                            editable(seen.actor, layer, {f.name: None for f in
+                                                          ENTITIES[layer].fields})
+                            if fields.get(f.name, "").strip() != ""}
+    if ENTITIES[layer].geometry:
+        data["geometry"] = _geometry(fields.get("geometry", ""), layer)
+    with request.app.state.database.transaction() as uow:
+        return create_record(uow, actor=seen.actor, layer=layer, data=data)
+
+
+def _geometry(text: str, layer: str):
+    """The drawn (or pasted) GeoJSON as the API reads it; refused by name when unreadable."""
+    record = f"{ENTITIES[layer].label} (new)"
+    if not text.strip():
+        raise Invalid(Problem(record, "geometry", "required field is missing"))
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise Invalid(Problem(record, "geometry", "not GeoJSON")) from None
+    if isinstance(value, dict) and value.get("type") == "Feature":
+        value = value.get("geometry")
+    return geometry_in(value, "geometry", record)
 
 
 @router.get("/records/{layer}/{record_id}/edit")

@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from demine.domain.entities import ENTITIES, RECORD
 from demine.domain.errors import Invalid
+from demine.services.access.require import allowed
 from demine.services.loading.reference_data import list_organisations, organisation_codes
 from demine.services.reads.queries import DATE_FIELD, MAX_LIMIT, TYPE_FIELD, ListQuery, list_records
 from demine.storage.tables import table
@@ -168,7 +169,8 @@ def layer_list(request: Request, layer: str) -> Response:
                 has_date=layer in DATE_FIELD, organisations=organisations,
                 has_organisation="organisation_id" in table(layer).c,
                 label=lambda name, value: coded_label(layer, name, value),
-                problems=problems, csv_limit=MAX_LIMIT)
+                problems=problems, csv_limit=MAX_LIMIT,
+                can_create=allowed(seen.actor, "record.create", None, layer=layer))
 
 
 def _csv(layer: str, shown: list[Column], rows: list[dict[str, Any]]) -> Response:
