@@ -6,6 +6,7 @@ a record one may not see answers as one that does not exist."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -45,7 +46,7 @@ def form_of(client: TestClient, path: str) -> dict[str, str]:
         fields[name] = chosen.group(1) if chosen else ""
     for name, body in re.findall(r'<textarea id="f-[^"]+" name="([^"]+)"[^>]*>(.*?)</textarea>',
                                  text, re.S):
-        fields[name] = body
+        fields[name] = html.unescape(body)  # what a browser sends: the text, not its escapes
     return fields
 
 
@@ -212,3 +213,35 @@ def test_who_may_not_create_gets_no_form(app, demo_template):
     anonymous = TestClient(app, base_url="http://127.0.0.1")
     assert anonymous.get("/records/hazards/new", headers=HTML,
                          follow_redirects=False).status_code == 303
+
+
+def test_an_edited_geometry_is_a_new_version_and_a_bad_one_is_refused(app, demo_template):
+    read = api(app, demo_template, "authority")
+    released = next(h for h in read("/api/v1/hazards?limit=500").json()["items"]
+                    if h["review_status"] == "approved" and h["cancelled_m2"] > 0)
+    hazard = first_hazard(read, review_status="approved", cancelled_m2=0.0, reduced_m2=0.0,
+                          cleared_m2=0.0)
+    page = browser(app, "authority")
+    path = f"/records/hazards/{hazard['id']}/edit"
+    fields = form_of(page, path)
+    untouched = json.loads(fields["geometry"])
+    assert untouched["type"] in ("Polygon", "MultiPolygon")
+    x, y = _inside(read)
+    moved = page.post(path, data={**fields, "geometry": _square(x + 0.04, y + 0.04)},
+                      headers=HTML, follow_redirects=False)
+    assert moved.status_code == 303, moved.text
+    now = read(f"/api/v1/hazards/{hazard['id']}").json()
+    assert now["version"] == hazard["version"] + 1 and now["geometry"] != hazard["geometry"]
+    fields = form_of(page, path)
+    bowtie = json.dumps({"type": "Polygon", "coordinates": [[
+        [x, y], [x + 0.002, y + 0.002], [x + 0.002, y], [x, y + 0.002], [x, y]]]})
+    refused = page.post(path, data={**fields, "geometry": bowtie}, headers=HTML)
+    assert refused.status_code == 422 and 'id="e-geometry"' in refused.text
+    assert read(f"/api/v1/hazards/{hazard['id']}").json()["version"] == now["version"]
+    # a hazard whose released land the new area would leave outside: the server says so
+    other = f"/records/hazards/{released['id']}/edit"
+    outside = page.post(other, data={**form_of(page, other), "geometry": _square(
+        x + 0.06, y + 0.06)}, headers=HTML)
+    assert outside.status_code == 422
+    assert re.search(r'id="e-geometry">[^<]*released land outside', outside.text)
+    assert read(f"/api/v1/hazards/{released['id']}").json()["version"] == released["version"]

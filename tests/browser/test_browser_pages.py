@@ -387,3 +387,42 @@ def test_draw_a_new_hazard_and_see_a_refusal(open_page, served):
     page.click("button.primary[type=submit]")
     page.wait_for_selector("#e-geometry")
     assert "intersect" in page.inner_text("#e-geometry")
+
+
+def test_edit_a_polygon_by_dragging_a_corner(open_page, served):
+    """On the edit form, a hazard's corner dragged on the map is saved as its new version."""
+    from shapely.geometry import shape
+
+    page = open_page(role="authority").page
+    page.goto(f"{served.url}/map")
+    hazards = page.evaluate("() => fetch('/api/v1/hazards?limit=500').then((r) => r.json())")
+    hazard = next(h for h in hazards["items"] if h["review_status"] == "approved"
+                  and h["cancelled_m2"] == h["reduced_m2"] == h["cleared_m2"] == 0
+                  and len(h["geometry"]["coordinates"]) == 1)
+    area = shape(hazard["geometry"])
+    inside = area.representative_point()
+    corner = area.geoms[0].exterior.coords[0] if area.geom_type == "MultiPolygon" else \
+        area.exterior.coords[0]
+    page.goto(f"{served.url}/records/hazards/{hazard['id']}/edit")
+    page.wait_for_selector("#draw-map[data-ready=true]")
+    page.wait_for_function("() => window.demineDrawMap.loaded()")
+    box = page.locator("#draw-map").bounding_box()
+
+    def pixel(lng, lat):
+        p = page.evaluate("([lng, lat]) => window.demineDrawMap.project([lng, lat])", [lng, lat])
+        return box["x"] + p["x"], box["y"] + p["y"]
+
+    page.mouse.click(*pixel(inside.x, inside.y))  # select the area
+    page.wait_for_timeout(300)
+    x, y = pixel(*corner)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 6):
+        page.mouse.move(x + 6 * step, y + 4 * step)
+    page.mouse.up()
+    page.wait_for_selector("#draw-map[data-edited=true]")
+    page.click("button.primary[type=submit]")
+    page.wait_for_url(f"**/records/hazards/{hazard['id']}?saved=1")
+    now = page.evaluate(f"() => fetch('/api/v1/hazards/{hazard['id']}').then((r) => r.json())")
+    assert now["version"] == hazard["version"] + 1
+    assert shape(now["geometry"]).area != pytest.approx(area.area, rel=1e-9)

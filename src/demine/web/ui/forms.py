@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
+from shapely.geometry import mapping
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
@@ -117,6 +118,12 @@ GEOMETRY_HINT = {"Polygon": N_("Draw the area on the map: click each corner, the
                  "Point": N_("Click on the map where it is."),
                  "LineString": N_("Draw the line on the map: click each point, then the last "
                                   "point again to end it.")}
+
+
+EDIT_HINT = {"Polygon": N_("Click the area to select it, then drag its corners; drag a "
+                            "midpoint to add a corner."),
+             "Point": N_("Click the point to select it, then drag it."),
+             "LineString": N_("Click the line to select it, then drag its points.")}
 
 
 @router.get("/records/{layer}/new")
@@ -221,10 +228,28 @@ def _form(request: Request, seen: Visitor, layer: str, record_id: str, *,
         return RedirectResponse(f"/records/{layer}/{record_id}", status_code=303)
     errors = errors or {}
     inputs = _inputs(seen.actor, layer, row, sent, errors)
-    others = {k: v for k, v in errors.items() if k not in {i.name for i in inputs}}
+    located = bool(ENTITIES[layer].geometry)
+    others = {k: v for k, v in errors.items()
+              if k not in {i.name for i in inputs} and not (located and k == "geometry")}
+    kind = ENTITIES[layer].geometry[0] if located else None
+    stored = stored_geometry(row)
     return page(request, seen, "record_edit.html", current="records", layer=layer,
                 layer_title=title(layer), record=row, inputs=inputs, others=others,
-                message=message, reason=reason, status_code=status_code)
+                message=message, reason=reason, status_code=status_code,
+                geometry_kind=kind, geometry_error=errors.get("geometry"),
+                geometry=(sent or {}).get("geometry", stored) if located else "",
+                geometry_hint=EDIT_HINT.get(kind or ""))
+
+
+def stored_geometry(row: dict[str, Any]) -> str:
+    """The record's geometry as the form shows it (GeoJSON; one polygon of a multipolygon of
+    one part as a polygon, which the map can edit and the server takes back)."""
+    geom = row.get("geom")
+    if geom is None:
+        return ""
+    if geom.geom_type == "MultiPolygon" and len(geom.geoms) == 1:
+        geom = geom.geoms[0]
+    return json.dumps(mapping(geom))
 
 
 @router.post("/records/{layer}/{record_id}/edit")
@@ -273,6 +298,10 @@ def _save(request: Request, seen: Visitor, layer: str, record_id: int, fields: d
             sent = fields.get(field.name, "").strip()
             if sent != _text(row.get(field.name)):
                 changes[field.name] = sent if sent != "" else None
+        sent_geometry = fields.get("geometry")
+        if ENTITIES[layer].geometry and sent_geometry is not None and \
+                sent_geometry.strip() != stored_geometry(row):
+            changes["geometry"] = _geometry(sent_geometry, layer)
         if not changes:
             return False
         update_record(uow, actor=seen.actor, layer=layer, record_id=record_id,
