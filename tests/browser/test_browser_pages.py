@@ -233,6 +233,8 @@ def _ready(page, name: str) -> None:
         page.wait_for_function("() => window.demineReviewMap && window.demineReviewMap.loaded()")
     elif name == "dashboard":
         wait_for_charts(page)
+    elif name == "record":
+        page.wait_for_function("() => window.demineRecordMap && window.demineRecordMap.loaded()")
     elif name == "hazard-new":
         page.wait_for_selector("#draw-map[data-ready=true]")
 
@@ -426,3 +428,17 @@ def test_edit_a_polygon_by_dragging_a_corner(open_page, served):
     now = page.evaluate(f"() => fetch('/api/v1/hazards/{hazard['id']}').then((r) => r.json())")
     assert now["version"] == hazard["version"] + 1
     assert shape(now["geometry"]).area != pytest.approx(area.area, rel=1e-9)
+
+
+def test_a_record_page_draws_its_geometry_and_history(open_page, served):
+    """A hazard's page draws the hazard on its small map and lists its versions."""
+    page = open_page(role="authority").page
+    page.goto(f"{served.url}/map")
+    first = page.evaluate("() => fetch('/api/v1/hazards?limit=1').then((r) => r.json())")
+    hazard = first["items"][0]
+    page.goto(f"{served.url}/records/hazards/{hazard['id']}")
+    page.wait_for_function("() => window.demineRecordMap && window.demineRecordMap.loaded() && "
+                           "window.demineRecordMap.queryRenderedFeatures({layers: "
+                           "['record-fill']}).length > 0")
+    assert page.locator("ol.history li").count() == hazard["version"]
+    assert page.locator("[data-ledger=remaining]").get_attribute("data-value") is not None

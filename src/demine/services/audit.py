@@ -207,3 +207,16 @@ def _unseen(uow: UnitOfWork, actor: Actor, named) -> set[tuple[str, int]]:
 def _chunks(values: list[int], size: int = 5_000):
     for start in range(0, len(values), size):
         yield values[start:start + size]
+
+
+def record_entries(uow: UnitOfWork, *, actor: Actor, table_name: str, record_id: int,
+                   limit: int = 200) -> list[dict[str, Any]]:
+    """The entries about one record, newest first (those who may read the audit log, for a
+    record they may see: the caller has put it to the visibility predicate)."""
+    from demine.services.access.require import require
+
+    require(actor, "audit.read")
+    rows = uow.conn.execute(select(audit_log).where(
+        audit_log.c.table_name == table_name, audit_log.c.record_id == record_id)
+        .order_by(audit_log.c.seq.desc()).limit(limit)).mappings()
+    return [dict(r) for r in rows]

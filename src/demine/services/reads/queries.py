@@ -78,3 +78,28 @@ def list_records(
                         clauses=_clauses(uow, layer, query))
     return lists.page(uow, actor=actor, layer=layer, where=where, limit=query.limit,
                       offset=query.offset, max_limit=MAX_LIMIT)
+
+
+# Records that point at others worth listing on their page (not reference data's).
+RELATED_FROM = frozenset({"activities", "land_releases", "eo_finds", "accidents", "casualties",
+                          "eore_beneficiaries", "qa_inspections", "non_conformities"})
+
+
+def related_records(uow: UnitOfWork, *, actor: Actor, layer: str, record_id: int,
+                    limit: int = 50) -> list[dict[str, Any]]:
+    """The records of other layers that refer to record ``record_id`` of ``layer`` (an
+    activity's hazard, a find's activity...), as ``actor`` may see them: per layer and
+    field, ``{"layer", "field", "rows", "total"}`` (the first ``limit`` rows, in id order)."""
+    found = []
+    for name in sorted(RELATED_FROM):
+        for field in REGISTRY[name].fields:
+            if field.kind != "ref" or field.ref != layer:
+                continue
+            t = table(name)
+            where = lists.where(uow, actor, name, clauses=[t.c[field.name] == record_id])
+            rows, total = lists.page(uow, actor=actor, layer=name, where=where, limit=limit,
+                                     offset=0, max_limit=limit)
+            if total:
+                found.append({"layer": name, "field": field.name, "rows": rows,
+                              "total": total})
+    return found

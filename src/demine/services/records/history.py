@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import insert, select, union_all
 
 from demine.domain.actors import Actor
-from demine.services.access.permissions import visible
+from demine.services.access.permissions import redact, require_visible, visible
 from demine.storage.database import UnitOfWork
 from demine.storage.tables import HISTORY, table
 
@@ -56,3 +56,43 @@ def versions_at(uow: UnitOfWork, actor: Actor, name: str, at: datetime | None, c
     if approved_only:
         past = past.where(hist.c.review_status == "approved")
     return union_all(now.where(current.c.recorded_at < at), past).subquery()
+
+
+# What a version records about the record itself, not its bookkeeping.
+BOOKKEEPING = frozenset({"history_id", "id", "version", "recorded_at", "recorded_by",
+                         "valid_to", "superseded_by", "review_note"})
+
+
+def record_history(uow: UnitOfWork, *, actor: Actor, layer: str,
+                   record_id: int) -> list[dict[str, Any]]:
+    """The versions of one record that ``actor`` may see, newest first, each with what
+    changed from the version before it that ``actor`` saw: ``{"version", "recorded_at",
+    "recorded_by", "review_status", "review_note", "changes": [(field, old, new)]}``.
+
+    Not found when the record itself is hidden from ``actor`` (as when there is none). Each
+    past version goes through the one predicate on its own (a version restricted then is
+    left out for whoever may not see it) and personal fields are redacted as they are now."""
+    require_visible(uow, actor, layer, record_id)
+    hist, current = HISTORY[layer], table(layer)
+    past = uow.conn.execute(select(hist).where(hist.c.id == record_id, visible(actor, hist))
+                            .order_by(hist.c.version)).mappings()
+    now = uow.conn.execute(select(current).where(current.c.id == record_id)).mappings()
+    seen = [redact(actor, layer, dict(r)) for r in [*past, *now]]
+    out, before = [], None
+    for row in seen:
+        fields = [k for k in row if k not in BOOKKEEPING]
+        changes = [(k, None if before is None else before.get(k), row.get(k)) for k in fields
+                   if before is None or _differs(before.get(k), row.get(k))]
+        out.append({"version": row["version"], "recorded_at": row["recorded_at"],
+                    "recorded_by": row["recorded_by"],
+                    "review_status": row.get("review_status"),
+                    "review_note": row.get("review_note"), "first": before is None,
+                    "changes": changes})
+        before = row
+    return out[::-1]
+
+
+def _differs(old: Any, new: Any) -> bool:
+    if hasattr(old, "equals") and hasattr(new, "equals"):  # geometries: the same shape?
+        return not old.equals(new)
+    return old != new

@@ -10,16 +10,19 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from demine.domain.entities import REGISTRY
+from demine.domain.entities import ENTITIES, REGISTRY
 from demine.domain.errors import NotFound, Throttled, Unauthenticated
 from demine.services.access import accounts, signin
+from demine.services.access.require import allowed
+from demine.services.audit import record_entries
 from demine.services.loading.reference_data import list_organisations, organisation_codes
-from demine.services.reads.queries import ListQuery, list_records
+from demine.services.reads.queries import ListQuery, list_records, related_records
 from demine.services.records import crud as record_service
+from demine.services.records.history import record_history
 from demine.services.tiles import service as tile_service
 from demine.web.api.serialise import item
 from demine.web.deps import CSRF_COOKIE, SESSION_COOKIE, client_address
-from demine.web.ui import map_style
+from demine.web.ui import map_style, records_list
 from demine.web.ui.errors import error_page
 from demine.web.ui.i18n import N_
 from demine.web.ui.render import forget_session, page
@@ -32,7 +35,7 @@ from demine.web.ui.session import (
     session_form_valid,
     visitor,
 )
-from demine.web.ui.vocabulary import options
+from demine.web.ui.vocabulary import coded_label, options
 
 router = APIRouter(include_in_schema=False)
 WRONG = N_("Wrong e-mail or password.")
@@ -168,20 +171,58 @@ def map_style_document(request: Request) -> JSONResponse:
 
 @router.get("/records/{layer}/{record_id}")
 def record_page(request: Request, layer: str, record_id: str) -> Response:
-    """A record's attributes as the actor may see them. One the actor may not see is the same
-    404 page as one that does not exist (the permission predicate decides, in SQL)."""
+    """A record as the actor may see it: attributes, a small map, the ledger of a hazard,
+    related records, its history and (for readers of the audit log) its audit entries. One
+    the actor may not see is the same 404 page as one that does not exist (the permission
+    predicate decides, in SQL)."""
     seen = visitor(request)
     if layer not in REGISTRY or not record_id.isdigit():
         return error_page(request, 404)
+    actor = seen.actor
     try:
         with request.app.state.database.read() as uow:
-            row = record_service.get_record(uow, actor=seen.actor, layer=layer,
+            row = record_service.get_record(uow, actor=actor, layer=layer,
                                             record_id=int(record_id))
             codes = organisation_codes(uow)
+            versions = record_history(uow, actor=actor, layer=layer,
+                                      record_id=int(record_id)) \
+                if REGISTRY[layer].versioned else []
+            related = related_records(uow, actor=actor, layer=layer, record_id=int(record_id))
+            entries = record_entries(uow, actor=actor, table_name=layer,
+                                     record_id=int(record_id)) \
+                if allowed(actor, "audit.read") else None
     except NotFound:
         return error_page(request, 404)
     shown = item(row, codes)
-    shown.pop("geometry", None)
-    title = map_style.BY_NAME[layer].title if layer in map_style.BY_NAME else None
+    geometry = shown.pop("geometry", None)
+    pending = shown.pop("pending_change", None)
+    flags = {k for k in ("saved", "unchanged", "created") if request.query_params.get(k)}
     return page(request, seen, "record.html", current="records", layer=layer,
-                layer_title=title, record=row, attributes=sorted(shown.items()))
+                layer_title=records_list.title(layer) if layer in ENTITIES else layer,
+                record=row, attributes=sorted(shown.items()), geometry=geometry,
+                pending=pending, versions=versions, related=related, entries=entries,
+                ledger=_ledger(row) if layer == "hazards" else None, flags=flags,
+                label=lambda name, value: coded_label(layer, name, value),
+                titles={name: records_list.title(name) for name in ENTITIES},
+                can_edit=layer in ENTITIES and allowed(actor, "record.update", row,
+                                                       layer=layer),
+                can_review=pending is not None and allowed(actor, "record.review", row,
+                                                           layer=layer))
+
+
+LEDGER = (("cancelled_m2", N_("Cancelled (NTS)")), ("reduced_m2", N_("Reduced (TS)")),
+          ("cleared_m2", N_("Cleared")), ("remaining_m2", N_("Remaining")))
+
+
+def _ledger(row: dict[str, Any]) -> dict[str, Any]:
+    """A hazard's ledger: baseline = cancelled + reduced + cleared + remaining, with each
+    part's share of the baseline (for the bar)."""
+    baseline = row.get("baseline_m2") or 0.0
+    parts, offset = [], 0.0
+    for key, text in LEDGER:
+        value = row.get(key) or 0.0
+        share = round(100 * value / baseline, 2) if baseline else 0.0
+        parts.append({"key": key.removesuffix("_m2"), "label": text, "value": value,
+                      "share": share, "offset": offset})
+        offset += share
+    return {"baseline": baseline, "parts": parts}
