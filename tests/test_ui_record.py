@@ -129,3 +129,30 @@ def test_related_records_are_those_the_reader_may_see(app, demo_template):
                 if block else set()
             expected = {a["id"] for a in activities if a["hazard_id"] == hazard_id} & sees
             assert listed == expected, (role, hazard_id)
+
+
+def test_personal_fields_stay_out_of_the_history_without_the_grant(app, demo_template):
+    """A casualty's name changed by the administrator: the authority (personal-data grant)
+    sees the old and new name in the history; an operator who sees the casualty but lacks
+    the grant sees the version, and neither value."""
+    admin, operator = api(app, demo_template, "admin"), api(app, demo_template, "operator")
+    seen = operator("GET", "/api/v1/casualties?limit=1000").json()["items"]
+    assert seen, "the demo shows the operator a casualty"
+    casualty = admin("GET", f"/api/v1/casualties/{seen[0]['id']}").json()
+    changed = admin("PATCH", f"/api/v1/casualties/{casualty['id']}",
+                    {"full_name": "Mykola Ivanenko", "exact_age": 34})
+    assert changed.status_code == 200, changed.text
+    version = casualty["version"] + 1
+    path = f"/records/casualties/{casualty['id']}"
+
+    def newest(text: str) -> str:
+        found = re.search(rf'<li data-version="{version}">(.*?)</li>', text, re.S)
+        assert found, "the new version is in the history"
+        return found.group(1)
+
+    granted = newest(browser(app, "authority").get(path, headers=HTML).text)
+    assert re.search(r'<tr data-field="full_name">.*?Mykola Ivanenko', granted, re.S)
+    text = browser(app, "operator").get(path, headers=HTML).text
+    assert "Mykola" not in text
+    assert 'data-field="full_name"' not in newest(text)
+    assert 'data-field="exact_age"' not in newest(text)
