@@ -304,6 +304,8 @@ audit_log = Table(
     Column("detail", Text),
     Column("prev_hash", String(64), nullable=False),
     Column("entry_hash", String(64), nullable=False, unique=True),
+    # a record's page lists the entries about it (audit.record_entries)
+    Index("ix_audit_log_record", "table_name", "record_id"),
 )
 
 # Feature tables: (table, GeoPackage geometry type) — each is a layer GDAL and QGIS list;
