@@ -442,3 +442,21 @@ def test_a_record_page_draws_its_geometry_and_history(open_page, served):
                            "['record-fill']}).length > 0")
     assert page.locator("ol.history li").count() == hazard["version"]
     assert page.locator("[data-ledger=remaining]").get_attribute("data-value") is not None
+
+
+def test_the_map_shows_the_coordinates_under_the_cursor(open_page, served):
+    """Moving over the map shows latitude, longitude and the UTM zone of that point."""
+    page = open_page(role="viewer").page
+    page.goto(f"{served.url}/map")
+    wait_for_map(page)
+    box = page.locator("#map").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.move(x + 5, y + 5)
+    shown = page.inner_text("#map-coordinates")
+    where = page.evaluate("([x, y]) => window.demineMap.unproject([x, y])",
+                          [box["width"] / 2 + 5, box["height"] / 2 + 5])
+    zone = int((where["lng"] + 180) // 6) + 1
+    lat, lng = (float(v) for v in shown.split(" · ")[0].split(", "))
+    assert f"UTM {zone}N" in shown
+    assert (lat, lng) == pytest.approx((where["lat"], where["lng"]), abs=1e-3)

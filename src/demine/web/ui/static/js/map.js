@@ -145,3 +145,17 @@ document.getElementById("mf-reset").addEventListener("click", () => {
   applyFilters();
 });
 map.on("load", () => applyFilters());
+
+// Coordinates under the cursor: latitude and longitude, and the UTM zone they fall in
+// (what field teams' GPS and the survey forms use).
+const readout = document.getElementById("map-coordinates");
+if (readout) {
+  const format = new Intl.NumberFormat(lang, { minimumFractionDigits: 5,
+                                                maximumFractionDigits: 5 });
+  map.on("mousemove", (event) => {
+    const { lng, lat } = event.lngLat;
+    const zone = Math.min(60, Math.floor((lng + 180) / 6) + 1);
+    readout.textContent = `${format.format(lat)}, ${format.format(lng)} · UTM ${zone}${
+      lat >= 0 ? "N" : "S"}`;
+  });
+}
