@@ -37,6 +37,9 @@ from demine.services.loading.setup import initialise  # noqa: E402
 from demine.settings import Settings, sqlite_url  # noqa: E402
 from demine.storage.database import Database  # noqa: E402
 
+# The web-UI tests' ``app`` fixture and clients (a module's own ``app`` fixture wins)
+pytest_plugins = ["ui_clients"]
+
 PG_URL = os.environ.get("DEMINE_TEST_DATABASE_URL")
 BACKENDS = ["gpkg", "postgis"]
 DEMO_ROLES = ("admin", "authority", "operator", "reporter", "viewer")

@@ -10,30 +10,16 @@ import html
 import json
 import re
 
-import pytest
 from fastapi.testclient import TestClient
-from test_ui_pages import HTML, Page, sign_in
-
-from demine.settings import Settings
-from demine.web.app import create_app
-
-
-@pytest.fixture
-def app(demo_url):
-    made = create_app(Settings(database_url=demo_url))
-    yield made
-    made.state.database.dispose()
-
-
-def browser(app, role: str) -> TestClient:
-    client = TestClient(app, base_url="http://127.0.0.1")
-    assert sign_in(client, role).status_code == 303
-    return client
+from test_ui_pages import HTML, Page
+from ui_clients import api as _api
+from ui_clients import browser
 
 
 def api(app, demo_template, role: str):
-    client = TestClient(app, base_url="http://127.0.0.1")
-    return lambda path: client.get(path, headers=demo_template.bearer(role))
+    """GET with ``role``'s API token."""
+    call = _api(app, demo_template, role)
+    return lambda path: call("GET", path)
 
 
 def form_of(client: TestClient, path: str) -> dict[str, str]:

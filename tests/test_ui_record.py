@@ -10,35 +10,8 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from test_ui_pages import HTML, sign_in
-
-from demine.settings import Settings
-from demine.web.app import create_app
-
-
-@pytest.fixture
-def app(demo_url):
-    made = create_app(Settings(database_url=demo_url))
-    yield made
-    made.state.database.dispose()
-
-
-def browser(app, role: str) -> TestClient:
-    client = TestClient(app, base_url="http://127.0.0.1")
-    assert sign_in(client, role).status_code == 303
-    return client
-
-
-def api(app, demo_template, role: str):
-    client = TestClient(app, base_url="http://127.0.0.1")
-    headers = demo_template.bearer(role)
-
-    def call(method: str, path: str, body=None):
-        extra = {}
-        if method == "PATCH":
-            extra["If-Match"] = client.get(path, headers=headers).headers["etag"]
-        return client.request(method, path, headers={**headers, **extra}, json=body)
-    return call
+from test_ui_pages import HTML
+from ui_clients import api, browser
 
 
 def test_the_ledger_bar_is_the_hazards_ledger(app, demo_template):

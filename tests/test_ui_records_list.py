@@ -11,24 +11,8 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from test_ui_pages import HTML, sign_in
-
-from demine.settings import Settings
-from demine.web.app import create_app
-
-
-@pytest.fixture
-def app(demo_url):
-    made = create_app(Settings(database_url=demo_url))
-    yield made
-    made.state.database.dispose()
-
-
-def browser(app, role: str | None) -> TestClient:
-    client = TestClient(app, base_url="http://127.0.0.1")
-    if role:
-        assert sign_in(client, role).status_code == 303
-    return client
+from test_ui_pages import HTML
+from ui_clients import browser
 
 
 def listed(client: TestClient, path: str) -> tuple[list[int], int]:

@@ -11,37 +11,8 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 from shapely.geometry import box, mapping, shape
-from test_ui_pages import HTML, Page, sign_in
-
-from demine.settings import Settings
-from demine.web.app import create_app
-
-
-@pytest.fixture
-def app(demo_url):
-    made = create_app(Settings(database_url=demo_url))
-    yield made
-    made.state.database.dispose()
-
-
-def browser(app, role: str | None = None) -> TestClient:
-    """A browser-like client, signed in as the demo's ``role`` (anonymous for None)."""
-    client = TestClient(app, base_url="http://127.0.0.1")
-    if role:
-        assert sign_in(client, role).status_code == 303
-    return client
-
-
-def api(app, demo_template, role: str):
-    client = TestClient(app, base_url="http://127.0.0.1")
-    headers = demo_template.bearer(role)
-
-    def call(method: str, path: str, body=None):
-        extra = {}
-        if method == "PATCH":  # writes name the version they change (If-Match)
-            extra["If-Match"] = client.get(path, headers=headers).headers["etag"]
-        return client.request(method, path, headers={**headers, **extra}, json=body)
-    return call
+from test_ui_pages import HTML, Page
+from ui_clients import api, browser
 
 
 def submit_hazard(call, offset: float = 0.0) -> dict:

@@ -76,7 +76,9 @@ def queue_page(request: Request, layer: str | None = None, done: str | None = No
                 total=found["total"], page_number=number, pages=pages, layer=layer,
                 layers=layers, kinds=KIND_LABELS, titles=dict(layers),
                 done=done if decision in DONE and CODE.fullmatch(done or "") else None,
-                done_text=DONE.get(decision or ""))
+                done_text=DONE.get(decision or ""),
+                link=lambda **page: "?" + urlencode({**({"layer": layer} if layer else {}),
+                                                      **page}))
 
 
 # Reviewed layers that are not on the map, by their title (those on it: map_style's).
